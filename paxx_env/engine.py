@@ -1,0 +1,390 @@
+"""The only module that talks to Docker.
+
+Compose operations (pull, up, down, logs) and volume management go through python-on-whales.
+Importing python-on-whales costs about 300 ms, so the read-only calls on paxx's fast paths
+(`paxx status`, the engine version check, the health polling of `paxx up`) call the docker CLI
+through `run_docker`, the one function every such call goes through: it builds argv as a
+list, logs it, and raises EngineError carrying argv, exit code and output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from paxx_env import log
+from paxx_env.errors import EngineError, Interrupted
+from paxx_env.names import PAXX_LABEL
+
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+VOLUME_LABEL = "com.docker.compose.volume"
+#: Engine API 1.44 (Docker Engine 25) added the healthcheck start_interval.
+START_INTERVAL_API = (1, 44)
+MIN_COMPOSE = (2, 20)
+_INSTALL_HINT = (
+    "install Docker Engine with the Compose v2 plugin: https://docs.docker.com/engine/install/"
+)
+
+
+class CommandFailed(EngineError):
+    """A docker command exited non-zero."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
+        first = (stderr.strip() or stdout.strip() or f"exit code {returncode}").splitlines()
+        super().__init__(
+            f"`{' '.join(argv[:4])} ...` failed: {first[-1] if first else returncode}",
+            "run with -v to see the full command and its output",
+            details=stderr.strip(),
+        )
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def run_docker(args: Sequence[str], *, timeout: float | None = 60, check: bool = True) -> str:
+    """Run `docker ARGS...` and return its stdout; raise CommandFailed on a non-zero exit."""
+    argv = ["docker", *args]
+    log.debug("run", argv=argv)
+    try:
+        completed = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_clean_environment(),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise EngineError("the docker command is not installed", _INSTALL_HINT) from None
+    except subprocess.TimeoutExpired:
+        raise EngineError(
+            f"`docker {' '.join(args[:2])}` did not answer within {timeout:.0f} s",
+            "check that the Docker engine is running and responsive (`docker info`)",
+        ) from None
+    log.debug("exit", argv=argv[:3], code=completed.returncode)
+    if check and completed.returncode != 0:
+        raise CommandFailed(argv, completed.returncode, completed.stdout, completed.stderr)
+    return completed.stdout
+
+
+#: Variables paxx manages in .env. Compose lets the shell's environment win over .env, so
+#: paxx removes them from the environment of the commands it runs: the stack always gets
+#: what .env says, as plain `docker compose` in a clean shell would.
+_MANAGED_KEYS: set[str] = set()
+
+
+def set_managed_keys(keys: Iterable[str]) -> None:
+    """Name the .env variables the shell must not override for paxx's own docker commands."""
+    _MANAGED_KEYS.clear()
+    _MANAGED_KEYS.update(keys)
+    for key in _MANAGED_KEYS:
+        os.environ.pop(key, None)
+
+
+def _clean_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in _MANAGED_KEYS}
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What paxx needs to know about the engine and Compose."""
+
+    engine_version: str
+    api_version: str
+    compose_version: str
+
+    @property
+    def start_interval(self) -> bool:
+        """Whether the engine accepts a healthcheck start_interval (API >= 1.44)."""
+        return _version_tuple(self.api_version) >= START_INTERVAL_API
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def check_engine() -> EngineInfo:
+    """Verify that the engine answers and Compose v2 is installed, or raise EngineError."""
+    if shutil.which("docker") is None:
+        raise EngineError("the docker command is not installed", _INSTALL_HINT)
+    try:
+        raw = run_docker(["version", "--format", "{{json .}}"], timeout=10)
+    except CommandFailed as exc:
+        reason = exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else ""
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        raise EngineError(
+            f"the Docker engine is not reachable at {host}"
+            + (f" ({_shorten(reason)})" if reason else ""),
+            "start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it",
+        ) from None
+    try:
+        server = json.loads(raw).get("Server") or {}
+    except ValueError:
+        server = {}
+    if not server:
+        raise EngineError(
+            "the Docker engine did not report its version",
+            "check that the engine is running (`docker version`)",
+        )
+    try:
+        compose = run_docker(["compose", "version", "--short"], timeout=10).strip()
+    except CommandFailed:
+        raise EngineError(
+            "Docker Compose v2 is not installed (`docker compose` is missing)",
+            "install the Compose plugin: https://docs.docker.com/compose/install/linux/",
+        ) from None
+    if _version_tuple(compose) < MIN_COMPOSE:
+        raise EngineError(
+            f"Docker Compose {compose} is too old; paxx needs {'.'.join(map(str, MIN_COMPOSE))}+",
+            "update the Compose plugin: https://docs.docker.com/compose/install/linux/",
+        )
+    return EngineInfo(
+        engine_version=str(server.get("Version", "")),
+        api_version=str(server.get("ApiVersion", "")),
+        compose_version=compose.lstrip("v"),
+    )
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    """One container of the project as `docker inspect` reports it."""
+
+    id: str
+    service: str
+    state: str
+    health: str
+    exit_code: int
+    health_test: tuple[str, ...]
+    health_output: str
+    ports: tuple[tuple[str, int, int], ...]
+    paxx_service: str
+
+
+def parse_inspect(item: dict[str, Any]) -> ContainerState:
+    """Turn one `docker inspect` record into a ContainerState."""
+    labels = item.get("Config", {}).get("Labels") or {}
+    state = item.get("State", {})
+    health = state.get("Health") or {}
+    log_entries = health.get("Log") or []
+    test = (item.get("Config", {}).get("Healthcheck") or {}).get("Test") or []
+    ports = []
+    for target, bindings in sorted((item.get("NetworkSettings", {}).get("Ports") or {}).items()):
+        for binding in bindings or []:
+            ports.append(
+                (binding.get("HostIp", ""), int(binding["HostPort"]), int(target.split("/")[0]))
+            )
+    return ContainerState(
+        id=item["Id"],
+        service=labels.get(SERVICE_LABEL, ""),
+        state=state.get("Status", "unknown"),
+        health=health.get("Status", "none") if health else "none",
+        exit_code=int(state.get("ExitCode", 0)),
+        health_test=tuple(test),
+        health_output=(log_entries[-1].get("Output", "") if log_entries else "").strip(),
+        ports=tuple(ports),
+        paxx_service=labels.get(PAXX_LABEL, ""),
+    )
+
+
+def inspect_containers(ids: list[str]) -> list[ContainerState]:
+    """The state of the given containers in one engine call (gone ones are skipped)."""
+    if not ids:
+        return []
+    raw = run_docker(["inspect", "--type", "container", *ids], check=False)
+    try:
+        items = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return [parse_inspect(item) for item in items]
+
+
+def paxx_containers(project_name: str) -> list[ContainerState]:
+    """The project's containers that paxx created (labelled dev.paxx.service)."""
+    out = run_docker(
+        [
+            "ps",
+            "--all",
+            "--quiet",
+            "--no-trunc",
+            "--filter",
+            f"label={PROJECT_LABEL}={project_name}",
+            "--filter",
+            f"label={PAXX_LABEL}",
+        ]
+    )
+    return inspect_containers(out.split())
+
+
+def project_volumes(project_name: str, names: set[str]) -> list[str]:
+    """Volumes of the Compose project whose short name is in `names`; others stay unseen."""
+    out = run_docker(
+        ["volume", "ls", "--quiet", "--filter", f"label={PROJECT_LABEL}={project_name}"]
+    )
+    wanted = {f"{project_name}_{name}" for name in names}
+    return sorted(volume for volume in out.split() if volume in wanted)
+
+
+class Project:
+    """One Compose project: its name, files and .env, and the operations paxx runs on it."""
+
+    def __init__(self, root: Path, name: str, compose_files: list[str], env_file: str) -> None:
+        self.root = root
+        self.name = name
+        self.compose_files = [root / f for f in compose_files]
+        self.env_file = root / env_file
+        self._client: DockerClient | None = None
+
+    @property
+    def client(self) -> DockerClient:
+        """The python-on-whales client for this project (imported on first use)."""
+        if self._client is None:
+            from python_on_whales import DockerClient
+
+            self._client = DockerClient(
+                compose_files=self.compose_files,
+                compose_project_name=self.name,
+                compose_env_files=[self.env_file],
+            )
+        return self._client
+
+    def _whales(self, action: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        from python_on_whales.exceptions import DockerException
+
+        log.debug("compose", action=action, project=self.name)
+        try:
+            return call(*args, **kwargs)
+        except DockerException as exc:
+            stderr = (exc.stderr or "").strip()
+            raise EngineError(
+                f"docker compose {action} failed: "
+                f"{_shorten(stderr.splitlines()[-1]) if stderr else exc.return_code}",
+                "run with -v for details; `paxx status` shows what is running",
+                details=stderr,
+            ) from None
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted during docker compose {action}") from None
+
+    def containers(self) -> list[ContainerState]:
+        """Every container of the project (running or not), in two engine calls."""
+        ids = run_docker(
+            [
+                "ps",
+                "--all",
+                "--quiet",
+                "--no-trunc",
+                "--filter",
+                f"label={PROJECT_LABEL}={self.name}",
+            ]
+        ).split()
+        return self.inspect(ids)
+
+    def inspect(self, ids: list[str]) -> list[ContainerState]:
+        """The state of the given containers in one engine call (gone ones are skipped)."""
+        return inspect_containers(ids)
+
+    def missing_images(self, images: Iterable[str]) -> list[str]:
+        """The images that are not in the engine's image store."""
+        missing = []
+        for image in sorted(set(images)):
+            out = run_docker(["image", "inspect", "--format", "{{.Id}}", image], check=False)
+            if not out.strip():
+                missing.append(image)
+        return missing
+
+    def pull(self, services: list[str]) -> None:
+        """Pull the images of `services`, in parallel (Compose does that)."""
+        self._whales("pull", self.client.compose.pull, services, quiet=True)
+
+    def start(self, services: list[str]) -> None:
+        """Create and start the services' containers without waiting for them."""
+        self._whales("up", self.client.compose.up, services, detach=True, quiet=True)
+
+    def stop_and_remove(self) -> None:
+        """Stop and remove the project's containers and network (volumes stay)."""
+        self._whales("down", self.client.compose.down, quiet=True)
+
+    def remove_containers(self, ids: list[str]) -> None:
+        """Force-remove containers (used for services that are no longer declared)."""
+        if ids:
+            run_docker(["rm", "--force", *ids])
+
+    def probe(self, container_id: str, test: tuple[str, ...], timeout: float) -> tuple[bool, str]:
+        """Run a container's health-check command once with `docker exec`."""
+        if not test or test[0] == "NONE":
+            return True, ""
+        if test[0] == "CMD-SHELL":
+            command = ["/bin/sh", "-c", test[1]]
+        elif test[0] == "CMD":
+            command = list(test[1:])
+        else:
+            command = list(test)
+        try:
+            completed = subprocess.run(
+                ["docker", "exec", container_id, *command],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=_clean_environment(),
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return False, f"the health check did not answer within {timeout:.0f} s"
+        return completed.returncode == 0, (completed.stdout + completed.stderr).strip()
+
+    def logs(self, service: str, tail: int) -> str:
+        """The last `tail` log lines of a service."""
+        out = run_docker(
+            ["compose", *self._file_args(), "logs", "--no-color", "--tail", str(tail), service],
+            check=False,
+        )
+        return out.rstrip()
+
+    def stream_logs(self, services: list[str], follow: bool, tail: int | None) -> int:
+        """Print the services' logs to this terminal; return Compose's exit code."""
+        argv = ["docker", "compose", *self._file_args(), "logs"]
+        if follow:
+            argv.append("--follow")
+        if tail is not None:
+            argv += ["--tail", str(tail)]
+        argv += services
+        log.debug("run", argv=argv)
+        try:
+            return subprocess.run(argv, env=_clean_environment(), check=False).returncode
+        except KeyboardInterrupt:
+            raise Interrupted("stopped following the logs") from None
+
+    def _file_args(self) -> list[str]:
+        args = ["--project-name", self.name, "--env-file", str(self.env_file)]
+        for path in self.compose_files:
+            args += ["--file", str(path)]
+        return args
+
+    def volumes(self, names: set[str]) -> list[str]:
+        """The project's volumes whose Compose name is in `names`."""
+        return project_volumes(self.name, names)
+
+    def volume_created(self, volume: str) -> str | None:
+        """The creation time of a volume (RFC 3339), or None when it does not exist."""
+        out = run_docker(["volume", "inspect", "--format", "{{.CreatedAt}}", volume], check=False)
+        return out.strip() or None
+
+    def remove_volumes(self, volumes: list[str]) -> None:
+        """Delete the given volumes."""
+        if volumes:
+            run_docker(["volume", "rm", *volumes])

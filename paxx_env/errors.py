@@ -1,0 +1,49 @@
+"""The error tree: every failure paxx reports is a `PaxxError` with a message and a fix.
+
+The CLI catches `PaxxError` once, prints two lines (what went wrong, how to fix it) and exits
+with the error's `exit_code`: 1 for runtime failures, 2 for bad usage, bad configuration or a
+refused change, 130 for an interruption.
+"""
+
+from __future__ import annotations
+
+
+class PaxxError(Exception):
+    """A failure with a message for the user and a hint on how to fix it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "", details: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        #: Extra output shown after the two lines (health-check output, log lines).
+        self.details = details
+
+
+class UsageError(PaxxError):
+    """Bad usage: an unknown feature or service, a malformed option, nothing to act on."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """The declaration, a .env file or the catalog is malformed."""
+
+
+class ConflictError(UsageError):
+    """A change paxx refuses to make, such as overwriting a file the user edited."""
+
+
+class EngineError(PaxxError):
+    """The Docker engine or Compose is missing, unreachable or failed a command."""
+
+
+class ServiceFailed(PaxxError):
+    """A service did not become healthy."""
+
+
+class Interrupted(PaxxError):
+    """The user pressed Ctrl-C."""
+
+    exit_code = 130

@@ -1,0 +1,17 @@
+"""Where paxx writes inside a project. Kept import-free so fast commands can use it."""
+
+#: The per-service Compose overlays (committed).
+SERVICES_DIR = ".paxx/services"
+#: Per-machine files: the engine overlay, state, backups (git-ignored).
+LOCAL_DIR = ".paxx/local"
+ENGINE_OVERLAY = f"{LOCAL_DIR}/engine.yaml"
+STATE_FILE = f"{LOCAL_DIR}/state.json"
+BACKUP_DIR = f"{LOCAL_DIR}/backup"
+#: Containers whose health check passed when `paxx up` ran it (see lifecycle.wait_until_healthy).
+PROBED_FILE = f"{LOCAL_DIR}/probed.json"
+ENV_FILE = ".env"
+ENV_EXAMPLE = ".env.example"
+GITIGNORE = ".gitignore"
+GITIGNORE_LINES = (ENV_FILE, f"{LOCAL_DIR}/")
+#: Compose's own default file names, in its lookup order: a project's own stack.
+USER_COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")

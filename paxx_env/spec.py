@@ -1,0 +1,266 @@
+"""The project's declaration: `[tool.paxx]` in pyproject.toml, or paxx.toml, validated.
+
+The declaration is the single source of truth; everything paxx writes is generated from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+import tomlkit.exceptions
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from tomlkit.toml_document import TOMLDocument
+
+from paxx_env.catalog import Catalog
+from paxx_env.errors import ConfigError, UsageError
+from paxx_env.names import NAME, check_image_reference
+
+PYPROJECT = "pyproject.toml"
+PAXX_TOML = "paxx.toml"
+
+
+class ServiceOverride(BaseModel):
+    """Per-project changes to one catalog service."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    image: str | None = None
+    ports: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = check_image_reference(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, port in value.items():
+            if not 1 <= port <= 65535:
+                raise ValueError(f"{name} = {port} is not a port number (1-65535)")
+        return value
+
+
+class Declaration(BaseModel):
+    """What the project declares under [tool.paxx]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    features: tuple[str, ...] = ()
+    name: str | None = None
+    package: str | None = None
+    services: dict[str, ServiceOverride] = Field(default_factory=dict)
+
+    @field_validator("features")
+    @classmethod
+    def _feature_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not NAME.match(name):
+                raise ValueError(f"{name!r} is not a feature name")
+        if len(set(value)) != len(value):
+            raise ValueError("a feature is listed twice")
+        return value
+
+
+@dataclass
+class Project:
+    """A project directory and its parsed declaration."""
+
+    root: Path
+    source: Path
+    document: TOMLDocument
+    declaration: Declaration
+    initialized: bool
+
+    @property
+    def has_pyproject(self) -> bool:
+        """Whether the declaration lives in pyproject.toml (which also holds dependencies)."""
+        return self.source.name == PYPROJECT
+
+    @property
+    def source_label(self) -> str:
+        """How messages name the declaration: `[tool.paxx] in pyproject.toml` or `paxx.toml`."""
+        return f"[tool.paxx] in {PYPROJECT}" if self.has_pyproject else PAXX_TOML
+
+    @property
+    def app_name(self) -> str:
+        """The app's name: [tool.paxx].name, else [project].name, else the folder name."""
+        if self.declaration.name:
+            return self.declaration.name
+        project = self.document.get("project")
+        if (
+            self.has_pyproject
+            and isinstance(project, dict)
+            and isinstance(project.get("name"), str)
+        ):
+            return str(project["name"])
+        return self.root.name
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding pyproject.toml or paxx.toml."""
+    for folder in (start, *start.parents):
+        if (folder / PYPROJECT).is_file() or (folder / PAXX_TOML).is_file():
+            return folder
+    return None
+
+
+def open_project(start: Path, catalog: Catalog, *, create: bool = False) -> Project:
+    """Read and validate the declaration for the project at or above `start`.
+
+    With `create`, a folder without either file gets an (unsaved) paxx.toml document.
+    """
+    root = find_root(start)
+    if root is None:
+        if not create:
+            raise UsageError(
+                f"no {PYPROJECT} or {PAXX_TOML} in {start} or any folder above it",
+                "run paxx in your project folder, or `paxx init` to start a declaration here",
+            )
+        root = start
+    pyproject = root / PYPROJECT
+    paxx_toml = root / PAXX_TOML
+    if pyproject.is_file():
+        document = read_toml(pyproject)
+        table = document.get("tool", {}).get("paxx")
+        if table is not None or not paxx_toml.is_file():
+            return _project(root, pyproject, document, table, catalog)
+    if paxx_toml.is_file():
+        document = read_toml(paxx_toml)
+        return _project(root, paxx_toml, document, document, catalog)
+    return _project(root, paxx_toml, tomlkit.document(), None, catalog)
+
+
+def read_toml(path: Path) -> TOMLDocument:
+    """Parse a TOML file with tomlkit, reporting the file and line of a syntax error."""
+    try:
+        return tomlkit.parse(path.read_text(encoding="utf-8"))
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(
+            f"{path.name} line {exc.line}: not valid TOML ({_toml_reason(exc)})",
+            f"fix the syntax at line {exc.line}, column {exc.col} of {path.name}",
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path.name} is not UTF-8 text", f"save {path.name} as UTF-8") from None
+
+
+def _toml_reason(exc: tomlkit.exceptions.ParseError) -> str:
+    text = str(exc)
+    return re.sub(r"\s+at line \d+ col \d+$", "", text)
+
+
+def _project(
+    root: Path, source: Path, document: TOMLDocument, table: Any, catalog: Catalog
+) -> Project:
+    initialized = table is not None
+    raw = table.unwrap() if hasattr(table, "unwrap") else (table or {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source.name}: [tool.paxx] must be a table", "see docs/declaration.md")
+    if source.name == PAXX_TOML:
+        raw = {k: v for k, v in raw.items()}
+    declaration = validate(raw, source, catalog)
+    return Project(root, source, document, declaration, initialized)
+
+
+def validate(raw: dict[str, Any], source: Path, catalog: Catalog) -> Declaration:
+    """Validate a declaration table against its schema and the catalog."""
+    prefix = "tool.paxx." if source.name == PYPROJECT else ""
+    try:
+        declaration = Declaration.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = prefix + ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+            known = _known_keys(error["loc"])
+            close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint += f"Known keys here: {', '.join(known)}"
+        else:
+            hint = "see docs/declaration.md for the format of [tool.paxx]"
+        line = _line_of(source, str(error["loc"][-1]) if error["loc"] else "")
+        where = f"{source.name}{f' line {line}' if line else ''}"
+        raise ConfigError(f"{where}: {location}: {message}", hint) from None
+    for feature in declaration.features:
+        check_feature(feature, catalog, source)
+    for service, override in declaration.services.items():
+        if service not in catalog.services:
+            raise ConfigError(
+                f"{source.name}: {prefix}services.{service}: unknown service",
+                _suggest(service, list(catalog.services), "service"),
+            )
+        known_ports = catalog.services[service].meta.ports
+        for port_var in override.ports:
+            if port_var not in known_ports:
+                raise ConfigError(
+                    f"{source.name}: {prefix}services.{service}.ports.{port_var}: not a port of "
+                    f"{service}",
+                    f"{service} has: {', '.join(known_ports) or 'no ports'}",
+                )
+    return declaration
+
+
+def check_feature(name: str, catalog: Catalog, source: Path | None = None) -> None:
+    """Raise a UsageError naming the closest feature when `name` is not in the catalog."""
+    if name not in catalog.features:
+        where = f"{source.name}: " if source else ""
+        raise UsageError(
+            f"{where}unknown feature {name!r}",
+            _suggest(name, list(catalog.features), "feature") + "; `paxx feature list` shows all",
+        )
+
+
+def _suggest(name: str, known: list[str], kind: str) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"known {kind}s: {', '.join(sorted(known))}"
+
+
+def _known_keys(location: tuple[Any, ...]) -> list[str]:
+    if len(location) >= 3 and location[0] == "services":
+        return sorted(ServiceOverride.model_fields)
+    return sorted(Declaration.model_fields)
+
+
+def _line_of(source: Path, key: str) -> int | None:
+    if not key or not source.is_file():
+        return None
+    pattern = re.compile(rf"^\s*(\[.*\b{re.escape(key)}\b.*\]|\"?{re.escape(key)}\"?\s*=)")
+    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def set_features(project: Project, features: list[str]) -> TOMLDocument:
+    """Return the declaration document with `features` set, creating [tool.paxx] if needed."""
+    document = project.document
+    if project.has_pyproject:
+        tool = document.get("tool")
+        if tool is None:
+            tool = tomlkit.table(is_super_table=True)
+            document["tool"] = tool
+        table = tool.get("paxx")
+        if table is None:
+            table = tomlkit.table()
+            tool["paxx"] = table
+    else:
+        table = document
+    array = tomlkit.array()
+    array.extend(features)
+    if "features" in table:
+        table["features"] = array
+    else:
+        table.add("features", array)
+    return document

@@ -1,0 +1,73 @@
+"""The project's local state in .paxx/local/state.json (git-ignored, per machine).
+
+It records what paxx last wrote (hashes of generated files and of derived .env values) so a
+hand edit is told apart from paxx's own output, when each secret was generated, and a
+summary of the environment that `paxx status` reads without loading the catalog.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paxx_env.fsio import Change
+from paxx_env.paths import STATE_FILE
+
+STATE_VERSION = 1
+
+
+@dataclass
+class ServiceSummary:
+    """What `paxx status` shows of a declared service."""
+
+    image: str
+    #: host-port variable -> [host port, container port]
+    ports: dict[str, list[int]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+    volumes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class State:
+    """Everything in state.json."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    project: str = ""
+    features: list[str] = field(default_factory=list)
+    services: dict[str, ServiceSummary] = field(default_factory=dict)
+    compose_files: list[str] = field(default_factory=list)
+
+
+def load_state(root: Path) -> State:
+    """Read state.json; a missing or unreadable file (or an older version) gives empty state."""
+    try:
+        raw = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return State()
+    if not isinstance(raw, dict) or raw.get("version") != STATE_VERSION:
+        return State()
+    try:
+        services = {
+            name: ServiceSummary(**summary) for name, summary in raw.get("services", {}).items()
+        }
+        return State(
+            files=dict(raw.get("files", {})),
+            env=dict(raw.get("env", {})),
+            secrets=dict(raw.get("secrets", {})),
+            project=str(raw.get("project", "")),
+            features=list(raw.get("features", [])),
+            services=services,
+            compose_files=list(raw.get("compose_files", [])),
+        )
+    except (TypeError, AttributeError):
+        return State()
+
+
+def state_change(state: State) -> Change:
+    """The new content of state.json."""
+    payload: dict[str, Any] = {"version": STATE_VERSION, **asdict(state)}
+    return Change((json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())

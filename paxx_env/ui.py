@@ -1,0 +1,109 @@
+"""Terminal output: file actions, tables, and the live progress lines of `paxx up`."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from paxx_env.lifecycle import Event
+from paxx_env.workspace import Action
+
+_VERB_WIDTH = 9
+
+
+def print_actions(actions: Sequence[Action], out: TextIO = sys.stdout) -> None:
+    """One line per file: `  create  .env`, `     add  pyproject.toml: dependency x`."""
+    for action in actions:
+        detail = (
+            f" ({action.detail})" if action.detail and action.verb not in {"add", "remove"} else ""
+        )
+        target = (
+            f"{action.path}: {action.detail}" if action.verb in {"add", "remove"} else action.path
+        )
+        out.write(f"{action.verb:>{_VERB_WIDTH}}  {target}{detail}\n")
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    """A plain text table with left-aligned columns."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class Progress:
+    """One line per service, rewritten in place on a terminal, appended otherwise."""
+
+    def __init__(self, services: Sequence[str], out: TextIO = sys.stderr) -> None:
+        self.out = out
+        self.live = out.isatty()
+        self.services = list(services)
+        self.width = max((len(s) for s in self.services), default=8)
+        self.lines = {s: "waiting" for s in self.services}
+        self.since = {s: time.monotonic() for s in self.services}
+        self.active = {s: True for s in self.services}
+        self._lock = threading.Lock()
+        self._drawn = False
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def __enter__(self) -> Progress:
+        if self.live:
+            self._draw()
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        if self.live:
+            with self._lock:
+                self._draw()
+
+    def __call__(self, event: Event) -> None:
+        """Record an event from the lifecycle."""
+        with self._lock:
+            if event.service not in self.lines:
+                self.services.append(event.service)
+                self.width = max(self.width, len(event.service))
+                self.since[event.service] = time.monotonic()
+            if event.phase in {"healthy", "pulled"}:
+                text = f"{event.phase} in {event.elapsed:.1f} s"
+            elif event.phase == "failed":
+                text = f"failed after {event.elapsed:.1f} s: {event.detail}"
+            else:
+                text = event.phase
+            self.lines[event.service] = text
+            self.active[event.service] = event.phase in {"pulling", "starting", "waiting"}
+            self.since[event.service] = time.monotonic()
+            if self.live:
+                self._draw()
+            elif event.phase != "pulled":
+                self.out.write(f"{event.service:<{self.width}}  {text}\n")
+                self.out.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.1):
+            with self._lock:
+                self._draw()
+
+    def _draw(self) -> None:
+        frame = _SPINNER[int(time.monotonic() * 10) % len(_SPINNER)]
+        if self._drawn:
+            self.out.write(f"\x1b[{len(self.services)}F")
+        for service in self.services:
+            mark = frame if self.active.get(service) else " "
+            self.out.write(f"\x1b[2K{mark} {service:<{self.width}}  {self.lines[service]}\n")
+        self.out.flush()
+        self._drawn = True
