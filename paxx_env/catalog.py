@@ -42,9 +42,9 @@ COMPOSE_KEYS = frozenset(
 )
 HEALTHCHECK_KEYS = frozenset({"test", "start_period", "timeout", "retries"})
 _PORT_SPEC = re.compile(
-    r"^127\.0\.0\.1:\$\{(?P<var>[A-Z][A-Z0-9_]*)\}:(?P<target>\d+)(/(tcp|udp))?$"
+    r"^127\.0\.0\.1:\$\{(?P<var>[A-Z][A-Z0-9_]*)\}:(?P<target>\d+)(/(tcp|udp))?\Z"
 )
-_VOLUME_SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*):(?P<target>/[^:]*)(:(ro|rw))?$")
+_VOLUME_SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*):(?P<target>/[^:]*)(:(ro|rw))?\Z")
 
 
 class _Strict(BaseModel):
@@ -252,7 +252,8 @@ _CATALOG_HINT = "fix the catalog file (see docs/catalog.md for its format)"
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     location = ".".join(str(part) for part in error["loc"])
-    return f"{location}: {error['msg']}" if location else str(error["msg"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
 
 
 def _check_compose(where: str, data: dict[str, Any], meta: ServiceMeta) -> None:

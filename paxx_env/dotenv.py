@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from paxx_env.errors import ConfigError
 
-_BARE = re.compile(r"^[A-Za-z0-9_./:@%+,=-]*$")
+_BARE = re.compile(r"^[A-Za-z0-9_./:@%+,=-]*\Z")
 _KEY = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*")
 _DOUBLE_ESCAPES = {
     "\\": "\\",
@@ -78,7 +78,13 @@ def parse(text: str, source: str = ".env") -> list[EnvLine]:
     """Parse a .env file into lines, raising ConfigError naming the first bad line."""
     lines: list[EnvLine] = []
     values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() would also split on characters such as \x1e
+    # that Compose keeps inside a value.
+    rows = text.split("\n")
+    if rows and rows[-1] == "":
+        rows.pop()
+    for number, row in enumerate(rows, start=1):
+        raw = row[:-1] if row.endswith("\r") else row
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             lines.append(EnvLine(raw, number))

@@ -53,15 +53,15 @@ def up(
     emit: Emit,
 ) -> workspace.SyncResult:
     """Render, start the declared services (or `services`) and wait until they are healthy."""
-    info = engine.check_engine()
-    result = workspace.sync(project, catalog, force=force, start_interval=info.start_interval)
-    declared = list(result.render.services)
+    declared = catalog.services_for(list(project.declaration.features))
     if not declared:
         raise UsageError(
             "no services are declared, so there is nothing to start",
             "add a feature first, e.g. `paxx feature add cache` (`paxx feature list` shows all)",
         )
     targets = check_services(services, declared) if services else declared
+    info = engine.check_engine()
+    result = workspace.sync(project, catalog, force=force, start_interval=info.start_interval)
     stack = open_stack(result, project)
     existing = stack.containers()
     stale = [c.id for c in existing if c.paxx_service and c.paxx_service not in declared]

@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 
 #: A service or feature name: lowercase, digits and dashes.
-NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}\Z")
 #: The label on every container paxx generates; `status` and `down` act on these only.
 PAXX_LABEL = "dev.paxx.service"
 #: An environment variable name as paxx writes it.
-ENV_KEY = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+ENV_KEY = re.compile(r"^[A-Z_][A-Z0-9_]*\Z")
 
 _IMAGE = re.compile(
     r"^(?:(?P<host>[a-zA-Z0-9.-]+(?::\d+)?)/)?"
     r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?\Z"
 )
 
 

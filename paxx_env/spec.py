@@ -147,15 +147,18 @@ def read_toml(path: Path) -> TOMLDocument:
     except tomlkit.exceptions.ParseError as exc:
         raise ConfigError(
             f"{path.name} line {exc.line}: not valid TOML ({_toml_reason(exc)})",
-            f"fix the syntax at line {exc.line}, column {exc.col} of {path.name}",
+            f"fix the syntax at line {exc.line}"
+            + (f", column {exc.col}" if exc.col else "")
+            + f" of {path.name}",
         ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path.name} is not UTF-8 text", f"save {path.name} as UTF-8") from None
 
 
 def _toml_reason(exc: tomlkit.exceptions.ParseError) -> str:
-    text = str(exc)
-    return re.sub(r"\s+at line \d+ col \d+$", "", text)
+    text = re.sub(r"\s+at line \d+ col \d+$", "", str(exc))
+    # tomlkit reports the end of the input as the character NUL.
+    return text.replace("Unexpected character: '\\x00'", "the file ends too early")
 
 
 def _project(

@@ -14,16 +14,15 @@ from paxx_env.workspace import Action
 _VERB_WIDTH = 9
 
 
-def print_actions(actions: Sequence[Action], out: TextIO = sys.stdout) -> None:
-    """One line per file: `  create  .env`, `     add  pyproject.toml: dependency x`."""
+def print_actions(actions: Sequence[Action], out: TextIO | None = None) -> None:
+    """One line per file: `   create  .env`, `      add  pyproject.toml: dependency x`."""
+    out = out or sys.stdout
     for action in actions:
-        detail = (
-            f" ({action.detail})" if action.detail and action.verb not in {"add", "remove"} else ""
-        )
-        target = (
-            f"{action.path}: {action.detail}" if action.verb in {"add", "remove"} else action.path
-        )
-        out.write(f"{action.verb:>{_VERB_WIDTH}}  {target}{detail}\n")
+        if action.verb in {"add", "remove"}:
+            text = f"{action.path}: {action.detail}"
+        else:
+            text = action.path + (f" ({action.detail})" if action.detail else "")
+        out.write(f"{action.verb:>{_VERB_WIDTH}}  {text}\n")
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
@@ -43,9 +42,9 @@ _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 class Progress:
     """One line per service, rewritten in place on a terminal, appended otherwise."""
 
-    def __init__(self, services: Sequence[str], out: TextIO = sys.stderr) -> None:
-        self.out = out
-        self.live = out.isatty()
+    def __init__(self, services: Sequence[str], out: TextIO | None = None) -> None:
+        self.out = out or sys.stderr
+        self.live = self.out.isatty()
         self.services = list(services)
         self.width = max((len(s) for s in self.services), default=8)
         self.lines = {s: "waiting" for s in self.services}

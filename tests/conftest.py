@@ -1,0 +1,115 @@
+"""Shared fixtures: throwaway projects, an isolated per-user state folder, a paxx runner."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PYPROJECT = """\
+[project]
+name = "{name}"
+version = "0.1.0"
+# the app's own dependencies
+dependencies = [
+    "fastapi>=0.110",  # web framework
+]
+"""
+
+
+@dataclass
+class Result:
+    """What one paxx invocation did."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def output(self) -> str:
+        return self.out + self.err
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test gets its own per-user state folder (port and name registry, locks)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+    monkeypatch.delenv("PAXX_CATALOG", raising=False)
+
+
+def make_project(root: Path, name: str, pyproject: bool = True) -> Path:
+    """A minimal Python project folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    if pyproject:
+        (root / "pyproject.toml").write_text(PYPROJECT.format(name=name))
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A fresh project folder with a pyproject.toml and a name unique to this test."""
+    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:8]
+    return make_project(tmp_path / "app", f"t{digest}")
+
+
+Runner = Callable[..., Result]
+
+
+@pytest.fixture
+def paxx(capsys: pytest.CaptureFixture[str]) -> Runner:
+    """Run paxx in this process, as `paxx -C ROOT ARGS...`, and capture what it printed."""
+    from paxx_env.cli import main
+
+    def run(root: Path, *args: str) -> Result:
+        capsys.readouterr()
+        try:
+            main(["-C", str(root), *args])
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def run_cli(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> Result:
+    """Run the installed `paxx` console script in a subprocess (the real thing)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "paxx_env", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def tree_checksum(root: Path) -> dict[str, str]:
+    """Path -> sha256 (and mode) of every file under `root`: proof that nothing changed."""
+    sums = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            sums[str(path.relative_to(root))] = (
+                f"{hashlib.sha256(data).hexdigest()}:{path.stat().st_mode:o}"
+            )
+        elif path.is_dir():
+            sums[str(path.relative_to(root)) + "/"] = "dir"
+    return sums
+
+
+@pytest.fixture
+def snapshot() -> Iterator[Callable[[Path], dict[str, str]]]:
+    yield tree_checksum
