@@ -322,7 +322,7 @@ class Project:
     def remove_containers(self, ids: list[str]) -> None:
         """Force-remove containers (used for services that are no longer declared)."""
         if ids:
-            run_docker(["rm", "--force", *ids])
+            run_docker(["rm", "--force", "--volumes", *ids])
 
     def probe(self, container_id: str, test: tuple[str, ...], timeout: float) -> tuple[bool, str]:
         """Run a container's health-check command once with `docker exec`."""

@@ -197,6 +197,7 @@ def wait_until_healthy(
     stop = threading.Event()
     probes: dict[str, Future[tuple[bool, str]]] = {}
     last_output: dict[str, str] = {}
+    probe_output: dict[str, str] = {}
     ids = {c.service: c.id for c in stack.containers() if c.service in pending}
     pool = ThreadPoolExecutor(max_workers=max(1, len(services)), thread_name_prefix="probe")
     try:
@@ -225,7 +226,12 @@ def wait_until_healthy(
                     future = probes.get(service)
                     if future is None:
                         probes[service] = pool.submit(
-                            _probe_until_ready, stack, state.id, state.health_test, stop
+                            _probe_until_ready,
+                            stack,
+                            state.id,
+                            state.health_test,
+                            stop,
+                            lambda text, name=service: probe_output.__setitem__(name, text),
                         )
                     elif future.done():
                         ready, last_output[service] = future.result()
@@ -235,7 +241,11 @@ def wait_until_healthy(
                     pending.discard(service)
                     emit(Event(service, "healthy", time.monotonic() - started))
                 else:
-                    last_output[service] = state.health_output or last_output.get(service, "")
+                    last_output[service] = (
+                        state.health_output
+                        or probe_output.get(service)
+                        or last_output.get(service, "")
+                    )
             if pending and now - started > timeout:
                 service = sorted(pending)[0]
                 _fail(
@@ -260,11 +270,16 @@ def wait_until_healthy(
 
 
 def _probe_until_ready(
-    stack: engine.Project, container_id: str, test: tuple[str, ...], stop: threading.Event
+    stack: engine.Project,
+    container_id: str,
+    test: tuple[str, ...],
+    stop: threading.Event,
+    report: Callable[[str], None],
 ) -> tuple[bool, str]:
     output = ""
     while not stop.is_set():
         ok, output = stack.probe(container_id, test, PROBE_TIMEOUT)
+        report(output)
         if ok:
             return True, output
         stop.wait(POLL_SECONDS)
@@ -316,7 +331,9 @@ def teardown(
     ids = [c.id for c in containers]
     if ids:
         engine.run_docker(["stop", *ids], timeout=120)
-        engine.run_docker(["rm", *ids])
+        # -v removes anonymous volumes (an image's VOLUME paths paxx did not name), never
+        # named ones: those hold the data and go only with --volumes.
+        engine.run_docker(["rm", "--volumes", *ids])
     if services is None:
         # The network goes too, unless containers not made by paxx still use it.
         engine.run_docker(["network", "rm", f"{project_name}_default"], check=False)

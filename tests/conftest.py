@@ -110,6 +110,17 @@ def tree_checksum(root: Path) -> dict[str, str]:
     return sums
 
 
+def dotenv_replace(text: str, key: str, value: str) -> str:
+    """The .env text with KEY's line replaced by KEY=value, quoted as paxx quotes it."""
+    from paxx_env import dotenv
+
+    lines = [
+        dotenv.format_line(key, value) if line.startswith(f"{key}=") else line
+        for line in text.splitlines()
+    ]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture
 def snapshot() -> Iterator[Callable[[Path], dict[str, str]]]:
     yield tree_checksum

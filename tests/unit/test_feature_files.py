@@ -7,9 +7,8 @@ import stat
 import tomllib
 from pathlib import Path
 
-from conftest import Runner, make_project, tree_checksum
-
-from paxx_env import dotenv, envblock
+from conftest import Runner, dotenv_replace, make_project, tree_checksum
+from paxx_env import envblock
 
 
 def env_values(root: Path) -> dict[str, str]:
@@ -105,14 +104,6 @@ def test_user_lines_in_env_are_kept_and_edited_inputs_win(project: Path, paxx: R
     assert values["PAXX_REDIS_PORT"] == "16400"
     assert values["REDIS_URL"].endswith("@127.0.0.1:16400/0")
     assert (project / ".env").read_text().startswith("# my own settings\nDEBUG=1\n")
-
-
-def dotenv_replace(text: str, key: str, value: str) -> str:
-    lines = [
-        dotenv.format_line(key, value) if line.startswith(f"{key}=") else line
-        for line in text.splitlines()
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def test_a_hand_edited_derived_value_is_a_conflict(project: Path, paxx: Runner) -> None:

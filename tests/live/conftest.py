@@ -1,0 +1,94 @@
+"""Live tests: the real Docker engine and Compose v2, with images from the offline hub.
+
+Redis and PostgreSQL+pgvector are the real programs; MinIO, Mailpit, Meilisearch and Jaeger
+are protocol stand-ins (see ../shared/offline-hub/README.md). Test names say which:
+`..._real_...` or `..._standin_...`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import Runner, make_project
+from paxx_env import envblock
+
+
+def _engine_problem() -> str:
+    if shutil.which("docker") is None:
+        return "the docker CLI is not installed"
+    try:
+        done = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        return "the Docker engine did not answer `docker info` within 20 s"
+    if done.returncode != 0 or not done.stdout.strip():
+        return "the Docker engine is not reachable (`docker info` failed)"
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
+        return "Docker Compose v2 is not installed"
+    return ""
+
+
+PROBLEM = _engine_problem()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.live)
+            if PROBLEM:
+                if os.environ.get("PAXX_REQUIRE_LIVE"):
+                    item.add_marker(pytest.mark.xfail(reason=PROBLEM, run=False, strict=True))
+                else:
+                    item.add_marker(pytest.mark.skip(reason=f"live test: {PROBLEM}"))
+
+
+def env_of(root: Path) -> dict[str, str]:
+    """The values in paxx's block of .env."""
+    return envblock.read_env((root / ".env").read_text()).block
+
+
+@pytest.fixture
+def live(
+    tmp_path: Path, paxx: Runner, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Path]]:
+    """Make projects that are torn down (containers and volumes) when the test ends."""
+    made: list[Path] = []
+
+    def make(name: str, *features: str) -> Path:
+        unique = f"{name}-{abs(hash(request.node.nodeid)) % 10**6}"
+        root = make_project(tmp_path / name, unique)
+        made.append(root)
+        if features:
+            result = paxx(root, "feature", "add", *features)
+            assert result.code == 0, result.output
+        return root
+
+    volumes_before = set(_docker("volume", "ls", "--quiet").split())
+    yield make
+    for root in made:
+        if (root / ".env").exists():
+            project = env_of(root)["COMPOSE_PROJECT_NAME"]
+            result = paxx(root, "down", "--volumes", "--yes")
+            assert result.code == 0, result.output
+            label = f"label=com.docker.compose.project={project}"
+            assert _docker("ps", "--all", "--quiet", "--filter", label) == "", "leaked containers"
+            assert _docker("network", "ls", "--quiet", "--filter", label) == "", "leaked network"
+    leaked = set(_docker("volume", "ls", "--quiet").split()) - volumes_before
+    assert not leaked, f"volumes left behind: {sorted(leaked)}"
+
+
+def _docker(*args: str) -> str:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=True
+    ).stdout.strip()

@@ -1,0 +1,225 @@
+"""The stack as a whole on the real engine: projects side by side, data safety, plain Compose."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import Runner, dotenv_replace, run_cli
+from live.conftest import env_of
+
+Make = Callable[..., Path]
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
+
+
+def volumes_of(project: str) -> list[str]:
+    out = docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={project}")
+    return sorted(out.split())
+
+
+def test_every_generated_compose_file_passes_compose_config(live: Make, paxx: Runner) -> None:
+    root = live(
+        "all",
+        "cache",
+        "db",
+        "vector",
+        "storage",
+        "email",
+        "search",
+        "tracing",
+        "tasks",
+        "websocket",
+    )
+    # Plain `docker compose` in the project folder (COMPOSE_FILE from .env) accepts the files.
+    done = subprocess.run(
+        ["docker", "compose", "config", "--quiet"], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    services = subprocess.run(
+        ["docker", "compose", "config", "--services"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert sorted(services) == ["jaeger", "mailpit", "meilisearch", "minio", "postgres", "redis"]
+
+
+def test_plain_docker_compose_sees_the_same_stack_as_paxx(live: Make, paxx: Runner) -> None:
+    root = live("plain", "cache", "email")
+    assert paxx(root, "up").code == 0
+    ps = subprocess.run(
+        ["docker", "compose", "ps", "--format", "json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = [json.loads(line) for line in ps.splitlines() if line.strip()]
+    assert sorted(r["Service"] for r in rows) == ["mailpit", "redis"]
+    assert {r["Project"] for r in rows} == {env_of(root)["COMPOSE_PROJECT_NAME"]}
+
+
+def test_two_projects_run_side_by_side_and_down_volumes_leaves_the_other_alone(
+    live: Make, paxx: Runner
+) -> None:
+    import redis
+
+    one, two = live("one", "cache"), live("two", "cache")
+    assert paxx(one, "up").code == 0
+    assert paxx(two, "up").code == 0
+    env_one, env_two = env_of(one), env_of(two)
+    assert env_one["PAXX_REDIS_PORT"] != env_two["PAXX_REDIS_PORT"]
+    redis.Redis.from_url(env_one["REDIS_URL"]).set("who", "one")
+    redis.Redis.from_url(env_two["REDIS_URL"]).set("who", "two")
+    assert redis.Redis.from_url(env_one["REDIS_URL"]).get("who") == b"one"
+
+    project_two = env_two["COMPOSE_PROJECT_NAME"]
+    before = volumes_of(project_two)
+    result = paxx(one, "down", "--volumes")
+    assert result.code == 0, result.output
+    assert f"{env_one['COMPOSE_PROJECT_NAME']}_redis-data" in result.out
+    assert volumes_of(env_one["COMPOSE_PROJECT_NAME"]) == []
+    assert volumes_of(project_two) == before == [f"{project_two}_redis-data"]
+    assert redis.Redis.from_url(env_two["REDIS_URL"]).get("who") == b"two"
+
+
+def test_postgres_real_data_survives_down_and_up(live: Make, paxx: Runner) -> None:
+    import psycopg
+
+    root = live("keep", "db")
+    assert paxx(root, "up").code == 0
+    url = env_of(root)["DATABASE_URL"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create table notes (body text)")
+        conn.execute("insert into notes values ('kept')")
+    down = paxx(root, "down")
+    assert down.code == 0
+    assert "Data volumes kept" in down.out
+    assert paxx(root, "up").code == 0
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select body from notes").fetchall() == [("kept",)]
+
+
+def test_secrets_with_special_characters_reach_the_containers_unchanged(
+    live: Make, paxx: Runner
+) -> None:
+    import psycopg
+    import redis
+
+    root = live("quote", "cache", "db")
+    tricky = {
+        "POSTGRES_PASSWORD": "p$ss #1 'q' \"dq\" \\back",
+        "REDIS_PASSWORD": "r$dis #x y'z",
+    }
+    env = root / ".env"
+    text = env.read_text()
+    for key, value in tricky.items():
+        text = dotenv_replace(text, key, value)
+    env.write_text(text)
+    assert paxx(root, "up").code == 0, "paxx reads back what the user wrote"
+    values = env_of(root)
+    assert values["POSTGRES_PASSWORD"] == tricky["POSTGRES_PASSWORD"]
+    with psycopg.connect(
+        host="127.0.0.1",
+        port=int(values["PAXX_POSTGRES_PORT"]),
+        user=values["POSTGRES_USER"],
+        dbname=values["POSTGRES_DB"],
+        password=tricky["POSTGRES_PASSWORD"],
+    ) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+    with psycopg.connect(values["DATABASE_URL"]) as conn:  # the URL quotes it correctly
+        assert conn.execute("select 1").fetchone() == (1,)
+    assert redis.Redis(
+        port=int(values["PAXX_REDIS_PORT"]), password=tricky["REDIS_PASSWORD"]
+    ).ping()
+    assert redis.Redis.from_url(values["REDIS_URL"]).ping()
+
+
+def test_a_service_that_never_gets_healthy_is_named_with_its_output_and_logs(
+    live: Make, paxx: Runner
+) -> None:
+    root = live("sick", "cache", "search")
+    # Meilisearch's check needs curl; the redis image has none, so its check can never pass.
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '\n[tool.paxx.services.meilisearch]\nimage = "redis:7.4.2-alpine"\n'
+    )
+    result = paxx(root, "up", "--timeout", "6")
+    assert result.code == 1
+    err = result.err.splitlines()
+    lines = err[err.index(next(line for line in err if line.startswith("paxx: error:"))) :]
+    assert "meilisearch  failed after 6." in result.err
+    assert lines[0] == "paxx: error: meilisearch did not become healthy: not healthy after 6 s"
+    assert lines[1] == (
+        "  fix: see `paxx logs meilisearch`; the other services keep running (`paxx status`)"
+    )
+    assert "last health check output of meilisearch:" in result.err
+    assert "curl" in result.err
+    assert "last 50 log lines of meilisearch:" in result.err
+    status = {s["name"]: s for s in json.loads(paxx(root, "status", "--json").out)["services"]}
+    assert status["redis"]["state"] == "running"
+
+
+def test_feature_remove_stops_the_service_and_keeps_its_volume(live: Make, paxx: Runner) -> None:
+    root = live("rm", "cache", "email")
+    assert paxx(root, "up").code == 0
+    project = env_of(root)["COMPOSE_PROJECT_NAME"]
+    result = paxx(root, "feature", "remove", "cache")
+    assert result.code == 0, result.output
+    assert "  stopped  redis" in result.out
+    names = docker(
+        "ps", "--format", "{{.Names}}", "--filter", f"label=com.docker.compose.project={project}"
+    )
+    assert "redis" not in names and "mailpit" in names
+    assert f"{project}_redis-data" in volumes_of(project)
+    again = paxx(root, "feature", "remove", "email", "--volumes")
+    assert again.code == 0, again.output
+    assert f"  deleted  volume {project}_mailpit-data" in again.out
+    assert f"{project}_redis-data" in volumes_of(project)
+
+
+def test_the_four_commands_through_the_installed_script(live: Make) -> None:
+    root = live("script")
+    assert run_cli(root, "feature", "add", "storage").code == 0
+    up = run_cli(root, "up")
+    assert up.code == 0, up.output
+    assert "minio" in up.err and "healthy in" in up.err
+    status = run_cli(root, "status")
+    assert status.code == 0
+    assert "healthy" in status.out and "http://127.0.0.1:" in status.out
+    down = run_cli(root, "down", "--volumes")
+    assert down.code == 0
+    assert "Deleted 1 volume(s)" in down.out
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "DOCKER_HOST",
+            "unix:///nonexistent/docker.sock",
+            "the Docker engine is not reachable at unix:///nonexistent/docker.sock",
+        ),
+    ],
+)
+def test_an_unreachable_engine_is_a_two_line_error(
+    live: Make, variable: str, value: str, message: str
+) -> None:
+    root = live("noengine", "cache")
+    result = run_cli(root, "up", env={variable: value})
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"paxx: error: {message}")
+    assert (
+        lines[1]
+        == "  fix: start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it"
+    )
