@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tomlkit
 
-from paxx_env import deps, envblock, spec
+from paxx_env import deps, envblock, log, spec
 from paxx_env.catalog import Catalog
 from paxx_env.errors import ConfigError, ConflictError
 from paxx_env.fsio import SECRET_MODE, Change, apply_changes, read_bytes, sha256
@@ -103,6 +103,7 @@ def sync(
             key: port for o in declaration.services.values() for key, port in o.ports.items()
         },
     )
+    log.debug("render", features=list(render.features), services=list(render.services))
     state = load_state(root)
     env_bytes = read_bytes(root / ENV_FILE)
     env_text = _decode(env_bytes, ENV_FILE)
@@ -194,6 +195,7 @@ def sync(
         if changes or read_bytes(root / STATE_FILE) != new_state_change.content:
             changes[STATE_FILE] = new_state_change
         if changes:
+            log.debug("write", files=sorted(changes), generated=sorted(generated))
             apply_changes(root, changes)
         registry.projects[str(root.resolve())] = ProjectEntry(
             name=values["COMPOSE_PROJECT_NAME"],

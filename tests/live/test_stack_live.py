@@ -195,6 +195,9 @@ def test_the_four_commands_through_the_installed_script(live: Make) -> None:
     status = run_cli(root, "status")
     assert status.code == 0
     assert "healthy" in status.out and "http://127.0.0.1:" in status.out
+    logs = run_cli(root, "logs", "minio", "--tail", "3")
+    assert logs.code == 0, logs.output
+    assert logs.out.startswith("minio-1  | ") and len(logs.out.splitlines()) <= 3
     down = run_cli(root, "down", "--volumes")
     assert down.code == 0
     assert "Deleted 1 volume(s)" in down.out
