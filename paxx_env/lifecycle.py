@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -231,7 +232,7 @@ def wait_until_healthy(
                             state.id,
                             state.health_test,
                             stop,
-                            lambda text, name=service: probe_output.__setitem__(name, text),
+                            functools.partial(probe_output.__setitem__, service),
                         )
                     elif future.done():
                         ready, last_output[service] = future.result()

@@ -72,8 +72,13 @@ def render_project(
     source_label: str,
     image_overrides: dict[str, str] | None = None,
     port_overrides: dict[str, int] | None = None,
+    package_dir: str = "",
 ) -> Render:
-    """Render the Compose overlays, .env plan and .env.example for the declared features."""
+    """Render the Compose overlays, .env plan, .env.example and the features' client modules.
+
+    `package_dir` is the app's package folder relative to the project root ("src/shop");
+    client modules go there.
+    """
     closure = tuple(catalog.closure(features))
     services = tuple(catalog.services_for(list(closure)))
     image_overrides = image_overrides or {}
@@ -89,6 +94,7 @@ def render_project(
         files[path] = render_overlay(service, image, source_label)
         overlays.append(path)
     env = _env_plan(catalog, closure, services, port_overrides)
+    files.update(render_client_modules(catalog, closure, app_name, package_dir))
     files[ENV_EXAMPLE] = render_env_example(env, app_name, ":".join(overlays))
     dependencies = sorted(
         {dep for f in closure for dep in catalog.features[f].profile.dependencies}
@@ -104,6 +110,23 @@ def render_project(
         images=images,
         overlays=tuple(overlays),
     )
+
+
+def render_client_modules(
+    catalog: Catalog, features: tuple[str, ...], app_name: str, package_dir: str
+) -> dict[str, bytes]:
+    """The client modules the features generate into the app package."""
+    package = package_dir.removeprefix("src/").replace("/", ".")
+    context = {"app_name": app_name, "package": package, "features": list(features)}
+    files = {}
+    for name in features:
+        feature = catalog.features[name]
+        for item in feature.profile.files:
+            template = (feature.folder / "templates" / item.template).read_text(encoding="utf-8")
+            text = _MODULES.from_string(template).render(context)
+            path = f"{package_dir}/{item.target}" if package_dir else item.target
+            files[path] = text.encode()
+    return files
 
 
 def render_overlay(service: Service, image: str, source_label: str) -> bytes:
@@ -195,6 +218,12 @@ _JINJA = jinja2.Environment(
 )
 _JINJA.filters["urlquote"] = lambda value: quote(str(value), safe="")
 _JINJA.filters["slug"] = lambda value: project_slug(str(value))
+
+
+#: Client-module templates are whole files: keep their trailing newline.
+_MODULES = jinja2.Environment(
+    undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
 
 
 def template_variables(template: str) -> set[str]:

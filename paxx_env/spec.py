@@ -105,6 +105,22 @@ class Project:
             return str(project["name"])
         return self.root.name
 
+    @property
+    def package_dir(self) -> str:
+        """Where client modules go, relative to the root.
+
+        [tool.paxx].package when set; else the import package named after the project
+        (src/NAME or NAME, with dashes as underscores) when it exists; else app/ when that
+        is a package; else NAME.
+        """
+        if self.declaration.package:
+            return self.declaration.package.strip("/")
+        name = re.sub(r"[^a-z0-9]+", "_", self.app_name.lower()).strip("_") or "app"
+        for candidate in (f"src/{name}", name, "src/app", "app"):
+            if (self.root / candidate / "__init__.py").is_file():
+                return candidate
+        return name
+
 
 def find_root(start: Path) -> Path | None:
     """The nearest folder at or above `start` holding pyproject.toml or paxx.toml."""

@@ -102,6 +102,7 @@ def sync(
         port_overrides={
             key: port for o in declaration.services.values() for key, port in o.ports.items()
         },
+        package_dir=project.package_dir,
     )
     log.debug("render", features=list(render.features), services=list(render.services))
     state = load_state(root)

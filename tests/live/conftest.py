@@ -7,11 +7,14 @@ are protocol stand-ins (see ../shared/offline-hub/README.md). Test names say whi
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,3 +95,49 @@ def _docker(*args: str) -> str:
     return subprocess.run(
         ["docker", *args], capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+class App:
+    """A throwaway FastAPI project with paxx features, its services up, its modules importable."""
+
+    def __init__(self, root: Path, package: str) -> None:
+        self.root = root
+        self.package = package
+
+    @property
+    def env(self) -> dict[str, str]:
+        return env_of(self.root)
+
+    def module(self, name: str) -> Any:
+        """Import a generated module, e.g. app.module("cache")."""
+        return importlib.import_module(f"{self.package}.{name}")
+
+
+@pytest.fixture
+def app_with(
+    live: Callable[..., Path], paxx: Runner, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., App]:
+    """`app_with("cache", "tasks")`: project + package, features added, `paxx up` done.
+
+    The test runs in the project folder (so .env is found) with the project on sys.path; the
+    package name is unique per test, so generated modules never clash between tests.
+    """
+
+    def make(*features: str) -> App:
+        root = live("app")
+        package = f"app_{uuid.uuid4().hex[:8]}"
+        (root / package).mkdir()
+        (root / package / "__init__.py").write_text("")
+        pyproject = root / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text() + f'\n[tool.paxx]\npackage = "{package}"\n')
+        added = paxx(root, "feature", "add", *features)
+        assert added.code == 0, added.output
+        started = paxx(root, "up", "--timeout", "120")
+        assert started.code == 0, started.output
+        monkeypatch.chdir(root)
+        monkeypatch.syspath_prepend(str(root))
+        for key in env_of(root):
+            monkeypatch.delenv(key, raising=False)
+        return App(root, package)
+
+    return make

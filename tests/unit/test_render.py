@@ -17,7 +17,9 @@ ALL = sorted(CATALOG.features)
 
 
 def render_all(features: list[str]) -> dict[str, bytes]:
-    return render_project(CATALOG, features, "shop", "[tool.paxx] in pyproject.toml").files
+    return render_project(
+        CATALOG, features, "shop", "[tool.paxx] in pyproject.toml", package_dir="src/shop"
+    ).files
 
 
 def test_render_matches_golden_files() -> None:

@@ -1,0 +1,52 @@
+"""The client modules paxx generates pass ruff and mypy --strict inside a generated project."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import Runner, make_project
+from paxx_env.catalog import load_catalog
+
+ALL = sorted(load_catalog().features)
+
+RUFF_CONFIG = """
+[tool.ruff]
+line-length = 100
+target-version = "py311"
+
+[tool.ruff.lint]
+select = ["E", "F", "W", "I", "B", "UP", "SIM", "RUF", "ASYNC"]
+
+[tool.mypy]
+strict = true
+# pydantic's plugin knows that BaseSettings fields come from the environment.
+plugins = ["pydantic.mypy"]
+"""
+
+
+def test_generated_modules_pass_ruff_and_mypy_strict(tmp_path: Path, paxx: Runner) -> None:
+    root = make_project(tmp_path / "shop", "shop")
+    (root / "shop").mkdir()
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + RUFF_CONFIG)
+    result = paxx(root, "feature", "add", *ALL)
+    assert result.code == 0, result.output
+    modules = sorted(p.name for p in (root / "shop").glob("*.py") if p.name != "__init__.py")
+    assert modules, "the features generate client modules"
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "shop"], cwd=root, capture_output=True, text=True
+    )
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    fmt = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "shop"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "shop"], cwd=root, capture_output=True, text=True
+    )
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
