@@ -6,7 +6,6 @@ naming the file and key that is wrong. No code in paxx names a particular servic
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from paxx_env.errors import ConfigError
 from paxx_env.names import ENV_KEY, NAME, check_image_reference
+from paxx_env.paths import catalog_root
 
 #: Compose keys a service file may use. Anything else is rejected so a typo cannot slip through.
 COMPOSE_KEYS = frozenset(
@@ -173,17 +173,6 @@ class Catalog:
         """The services the features (and what they require) need, sorted."""
         names = {s for f in self.closure(features) for s in self.features[f].profile.services}
         return sorted(names)
-
-
-def catalog_root() -> Path:
-    """Where the catalog lives: PAXX_CATALOG, inside the wheel, or the source checkout."""
-    override = os.environ.get("PAXX_CATALOG")
-    if override:
-        return Path(override)
-    packaged = Path(__file__).parent / "_catalog"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent
 
 
 def load_catalog(root: Path | None = None) -> Catalog:

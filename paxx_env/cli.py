@@ -132,6 +132,14 @@ def _print_actions(result: SyncResult, verbose: bool = False) -> None:
     print_actions(shown)
 
 
+def _lock_note(result: SyncResult) -> None:
+    if result.lock_problems:
+        typer.echo(
+            f"Note: paxx.lock is out of date ({'; '.join(result.lock_problems)}); "
+            "run `paxx lock` before `paxx up`."
+        )
+
+
 def _confirm_volumes(volumes: list[str], yes: bool) -> bool:
     typer.echo("These volumes and all the data in them will be deleted:")
     for volume in volumes:
@@ -158,7 +166,7 @@ def init() -> None:
     from paxx_env.workspace import sync
 
     with _locked(project.root):
-        result = sync(project, catalog, features=[])
+        result = sync(project, catalog, features=[], command="init")
     _print_actions(result)
     typer.echo(f"Declared an empty environment in {project.source_label}.")
     typer.echo("Next: `paxx feature list`, then `paxx feature add NAME`.")
@@ -214,8 +222,16 @@ def feature_add(
     with _locked(project.root):
         project = _open(catalog, create=True)
         declared = list(project.declaration.features)
-        wanted = declared + [n for n in dict.fromkeys(names) if n not in declared]
-        result = sync(project, catalog, features=wanted, force=force)
+        new = [n for n in dict.fromkeys(names) if n not in declared]
+        wanted = declared + new
+        # Nothing new: keep the declared list as the user ordered it.
+        result = sync(
+            project,
+            catalog,
+            features=wanted if new or not project.initialized else None,
+            force=force,
+            command=f"feature add {' '.join(names)}",
+        )
     _print_actions(result)
     requested = ", ".join(dict.fromkeys(names))
     if not result.changed:
@@ -226,6 +242,7 @@ def feature_add(
     typer.echo(f"Enabled {requested}" + (f" (services: {', '.join(services)})" if services else ""))
     if implied:
         typer.echo(f"Also enabled, as required: {', '.join(implied)}")
+    _lock_note(result)
     typer.echo("Next: `paxx up` starts the services.")
 
 
@@ -252,7 +269,7 @@ def feature_remove(
     you pass --volumes.
     """
     from paxx_env.spec import check_feature
-    from paxx_env.workspace import sync
+    from paxx_env.workspace import forget_secrets, sync
 
     catalog = _catalog()
     for name in names:
@@ -278,7 +295,13 @@ def feature_remove(
         before = set(catalog.services_for(declared))
         gone = sorted(before - set(catalog.services_for(remaining)))
         engine_ok = _engine_reachable(required=volumes)
-        result = sync(project, catalog, features=remaining, force=force)
+        result = sync(
+            project,
+            catalog,
+            features=remaining,
+            force=force,
+            command=f"feature remove {' '.join(names)}",
+        )
         _print_actions(result)
         deleted: list[str] = []
         if engine_ok and gone:
@@ -297,8 +320,7 @@ def feature_remove(
             for service in down.containers:
                 typer.echo(f"  stopped  {service}")
             if deleted:
-                project = _open(catalog)
-                sync(project, catalog, forget_secrets_of=tuple(gone))
+                forget_secrets(project.root, catalog, gone)
                 for volume in deleted:
                     typer.echo(f"  deleted  volume {volume}")
     typer.echo(f"Removed {', '.join(names)}.")
@@ -383,7 +405,7 @@ def _print_status(root: Path, json_output: bool) -> None:
     state = load_state(root)
     if not state.project:
         state = _preview_state(root)
-    report = project_status(state, load_probed(root))
+    report = project_status(state, load_probed(root), root)
     if json_output:
         typer.echo(report.to_json())
         return
@@ -399,8 +421,10 @@ def _print_status(root: Path, json_output: bool) -> None:
         urls = "  ".join(f"{label}: {url}" for label, url in service.urls.items()) or "-"
         name = service.name if service.declared else f"{service.name} (not declared)"
         rows.append([name, service.state, health, ports, urls])
-    typer.echo(f"project {report.project}")
+    typer.echo(f"project {report.project}  environment {report.env_hash or '-'}")
     typer.echo(table(rows, ["SERVICE", "STATE", "HEALTH", "PORTS", "URLS"]))
+    for line in report.drift.messages():
+        typer.echo(f"drift: {line}")
 
 
 def _preview_state(root: Path) -> State:
@@ -492,12 +516,11 @@ def down(
             state.project, None, volume_names, lambda vs: _confirm_volumes(vs, yes)
         )
         if result.volumes:
-            from paxx_env.workspace import sync
+            from paxx_env.workspace import forget_secrets
 
             catalog = _catalog()
-            project = _open(catalog)
-            gone = tuple(n for n in catalog.services if n not in state.services)
-            sync(project, catalog, forget_secrets_of=gone)
+            gone = [n for n in catalog.services if n not in state.services]
+            forget_secrets(root, catalog, gone)
     stopped = ", ".join(result.containers) or "nothing was running"
     typer.echo(f"Stopped and removed: {stopped}.")
     if result.volumes:
@@ -531,3 +554,7 @@ def _report(error: PaxxError) -> None:
         sys.stderr.write(f"{dim}  fix:{reset} {error.hint}\n")
     if error.details:
         sys.stderr.write("\n" + error.details.rstrip() + "\n")
+
+
+# The commands of the reproducible environment register on `app` when their module loads.
+from paxx_env import cli_env  # noqa: E402, F401  (import for its side effect, after `app`)

@@ -29,10 +29,15 @@ def _same(a: str, b: str) -> bool:
 
 
 def update_dependencies(
-    document: TOMLDocument, wanted: Iterable[str], dropped: Iterable[str]
+    document: TOMLDocument,
+    wanted: Iterable[str],
+    dropped: Iterable[str],
+    managed: Iterable[str] = (),
 ) -> tuple[list[str], list[str]]:
     """Add `wanted` requirements that are missing and remove `dropped` ones paxx added.
 
+    `managed` are all requirement strings features can add: the run of them at the end of
+    the list is kept sorted, so the result does not depend on the order features were added.
     Returns (added, removed). Does nothing when the document has no [project] table.
     """
     project = document.get("project")
@@ -59,4 +64,15 @@ def update_dependencies(
         if any(_same(item, d) for d in drop):
             del array[index]
             removed.append(item)
+    if added:
+        _sort_managed_tail(array, set(managed) | set(added))
     return added, sorted(removed)
+
+
+def _sort_managed_tail(array: Array, managed: set[str]) -> None:
+    tail: list[str] = []
+    while len(array) and str(array[-1]) in managed:
+        tail.append(str(array[-1]))
+        del array[-1]
+    for requirement in sorted(tail):
+        array.append(requirement)

@@ -388,3 +388,30 @@ class Project:
         """Delete the given volumes."""
         if volumes:
             run_docker(["volume", "rm", *volumes])
+
+
+_PULLED_DIGEST = re.compile(r"^Digest: (sha256:[0-9a-f]{64})$", re.MULTILINE)
+
+
+def resolve_digest(image: str) -> str:
+    """Pull `image` the way the engine pulls (its registry or mirror); return its digest.
+
+    `docker pull` asks the registry for the tag's current manifest even when the image is
+    present, and prints the manifest digest: that is the digest a lock pins.
+    """
+    try:
+        out = run_docker(["pull", image], timeout=900)
+    except CommandFailed as exc:
+        reason = exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else ""
+        raise EngineError(
+            f"cannot resolve {image}: the registry did not answer ({_shorten(reason)})",
+            "check the network or the engine's registry mirror (`docker pull IMAGE` shows the "
+            "same error), then run the command again",
+        ) from None
+    match = _PULLED_DIGEST.search(out)
+    if not match:
+        raise EngineError(
+            f"cannot resolve {image}: `docker pull` reported no digest",
+            "pull it by hand (`docker pull IMAGE`) to see what the registry answers",
+        )
+    return match.group(1)

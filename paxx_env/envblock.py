@@ -78,10 +78,29 @@ def render_block(
         lines += ["", f"# {section.title}"]
         lines += [dotenv.format_line(e.key, values[e.key]) for e in section.entries]
     if retained:
-        lines += ["", "# Kept: secrets of removed services whose data volumes may still exist"]
+        lines += ["", KEPT_TITLE]
         lines += [dotenv.format_line(key, value) for key, value in sorted(retained.items())]
     lines.append(END)
     return lines
+
+
+KEPT_TITLE = "# Kept: secrets of removed services whose data volumes may still exist"
+
+
+def without_kept(text: str, keys: set[str]) -> str:
+    """The .env text without the kept secrets named in `keys` (their volumes are gone)."""
+    out = []
+    kept = False
+    for line in text.split("\n"):
+        marker = line.strip()
+        if marker == KEPT_TITLE:
+            kept = True
+        elif marker in {BEGIN, END}:
+            kept = False
+        if kept and line.partition("=")[0].strip() in keys:
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def compose_env(document: EnvDocument, block: list[str]) -> bytes:

@@ -62,7 +62,14 @@ def up(
         )
     targets = check_services(services, declared) if services else declared
     info = engine.check_engine()
-    result = workspace.sync(project, catalog, force=force, start_interval=info.start_interval)
+    result = workspace.sync(
+        project,
+        catalog,
+        force=force,
+        start_interval=info.start_interval,
+        command="up",
+        strict_lock=True,
+    )
     stack = open_stack(result, project)
     existing = stack.containers()
     stale = [c.id for c in existing if c.paxx_service and c.paxx_service not in declared]

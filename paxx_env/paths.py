@@ -1,4 +1,7 @@
-"""Where paxx writes inside a project. Kept import-free so fast commands can use it."""
+"""Where paxx writes inside a project, and where its catalog is. Light, for fast commands."""
+
+import os
+from pathlib import Path
 
 #: The per-service Compose overlays (committed).
 SERVICES_DIR = ".paxx/services"
@@ -15,3 +18,14 @@ GITIGNORE = ".gitignore"
 GITIGNORE_LINES = (ENV_FILE, f"{LOCAL_DIR}/")
 #: Compose's own default file names, in its lookup order: a project's own stack.
 USER_COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def catalog_root() -> Path:
+    """Where the catalog lives: PAXX_CATALOG, inside the wheel, or the source checkout."""
+    override = os.environ.get("PAXX_CATALOG")
+    if override:
+        return Path(override)
+    packaged = Path(__file__).parent / "_catalog"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent

@@ -40,6 +40,8 @@ class State:
     features: list[str] = field(default_factory=list)
     services: dict[str, ServiceSummary] = field(default_factory=dict)
     compose_files: list[str] = field(default_factory=list)
+    env_hash: str = ""
+    lock_problems: list[str] = field(default_factory=list)
 
 
 def load_state(root: Path) -> State:
@@ -62,6 +64,8 @@ def load_state(root: Path) -> State:
             features=list(raw.get("features", [])),
             services=services,
             compose_files=list(raw.get("compose_files", [])),
+            env_hash=str(raw.get("env_hash", "")),
+            lock_problems=list(raw.get("lock_problems", [])),
         )
     except (TypeError, AttributeError):
         return State()

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from paxx_env.engine import PROJECT_LABEL, SERVICE_LABEL, run_docker
+from paxx_env.envhash import HASH_LABEL, catalog_version, environment_hash
+from paxx_env.fsio import read_bytes, sha256
+from paxx_env.lockfile import LOCK_FILE
 from paxx_env.names import PAXX_LABEL
-from paxx_env.paths import PROBED_FILE
+from paxx_env.paths import PROBED_FILE, catalog_root
 from paxx_env.state import State
 
 SCHEMA = 1
@@ -49,6 +53,39 @@ class ServiceStatus:
     image: str
     ports: list[PortStatus] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
+    env_hash: str | None = None
+
+
+@dataclass
+class Drift:
+    """How the running environment differs from what the declaration says now."""
+
+    declaration_changed: bool = False
+    stale_containers: list[str] = field(default_factory=list)
+    edited_files: list[str] = field(default_factory=list)
+    lock: list[str] = field(default_factory=list)
+
+    def messages(self) -> list[str]:
+        """One line per difference, each saying what to do."""
+        lines = []
+        if self.declaration_changed:
+            lines.append(
+                "the declaration, paxx.lock or the catalog changed since the files were "
+                "generated: run `paxx up`"
+            )
+        if self.stale_containers:
+            lines.append(
+                f"{', '.join(self.stale_containers)}: created from an older generation: "
+                "run `paxx up` to recreate"
+            )
+        if self.edited_files:
+            lines.append(
+                f"edited by hand: {', '.join(self.edited_files)} (paxx keeps your edit; "
+                "`paxx up --force` regenerates)"
+            )
+        if self.lock:
+            lines.append(f"paxx.lock is out of date ({'; '.join(self.lock)}): run `paxx lock`")
+        return lines
 
 
 @dataclass
@@ -57,25 +94,39 @@ class ProjectStatus:
 
     project: str
     services: list[ServiceStatus]
+    env_hash: str = ""
+    drift: Drift = field(default_factory=Drift)
 
     def to_json(self) -> str:
         """The report as JSON (schema in docs/commands/status.md)."""
         payload: dict[str, Any] = {
             "schema": SCHEMA,
             "project": self.project,
+            "env_hash": self.env_hash,
             "services": [asdict(s) for s in self.services],
+            "drift": asdict(self.drift),
         }
         return json.dumps(payload, indent=2)
 
 
-def project_status(state: State, probed: set[str] | None = None) -> ProjectStatus:
-    """Combine the declared services with what the engine reports.
+def project_status(
+    state: State, probed: set[str] | None = None, root: Path | None = None
+) -> ProjectStatus:
+    """Combine the declared services with what the engine reports, and the drift.
 
     `probed` holds ids of containers whose health check paxx ran successfully during `up`
     before Docker ran it; Docker's "starting" is reported as "healthy" for those.
     """
     containers = _containers(state.project) if state.project else {}
     probed = probed or set()
+    drift = Drift(lock=list(state.lock_problems))
+    if root is not None and state.project:
+        drift.declaration_changed = current_env_hash(root) != state.env_hash
+        drift.edited_files = edited_files(root, state)
+    for name, item in sorted(containers.items()):
+        label = _labels(item).get(HASH_LABEL)
+        if state.env_hash and label != state.env_hash:
+            drift.stale_containers.append(name)
     services = []
     for name, summary in sorted(state.services.items()):
         found = containers.pop(name, None)
@@ -93,6 +144,7 @@ def project_status(state: State, probed: set[str] | None = None) -> ProjectStatu
                 image=summary.image,
                 ports=ports,
                 urls=dict(summary.urls),
+                env_hash=_labels(found).get(HASH_LABEL) if found else None,
             )
         )
     for name, found in sorted(containers.items()):
@@ -103,9 +155,42 @@ def project_status(state: State, probed: set[str] | None = None) -> ProjectStatu
                 state=found["State"],
                 health=_health(found, probed),
                 image=found.get("Image", ""),
+                env_hash=_labels(found).get(HASH_LABEL),
             )
         )
-    return ProjectStatus(state.project, services)
+    return ProjectStatus(state.project, services, state.env_hash, drift)
+
+
+def current_env_hash(root: Path) -> str:
+    """The environment hash of the declaration and lock as they are on disk now."""
+    table: dict[str, Any] = {}
+    for name in ("pyproject.toml", "paxx.toml"):
+        try:
+            data = tomllib.loads((root / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return "unreadable"
+        found = data.get("tool", {}).get("paxx") if name == "pyproject.toml" else data
+        if found is not None:
+            table = found
+            break
+    lock = read_bytes(root / LOCK_FILE)
+    return environment_hash(table, lock, catalog_version(catalog_root()))
+
+
+def edited_files(root: Path, state: State) -> list[str]:
+    """Generated files whose content differs from what paxx last wrote."""
+    edited = []
+    for path, digest in sorted(state.files.items()):
+        content = read_bytes(root / path)
+        if content is not None and sha256(content) != digest:
+            edited.append(path)
+    return edited
+
+
+def _labels(item: dict[str, Any]) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in item.get("Labels", "").split(",") if "=" in pair)
 
 
 def _published(ports: str) -> set[tuple[int, int]]:
@@ -130,9 +215,7 @@ def _containers(project: str) -> dict[str, dict[str, Any]]:
         if not line.strip():
             continue
         item = json.loads(line)
-        labels = dict(
-            pair.split("=", 1) for pair in item.get("Labels", "").split(",") if "=" in pair
-        )
+        labels = _labels(item)
         service = labels.get(SERVICE_LABEL)
         if service and PAXX_LABEL in labels:
             found[service] = item

@@ -17,8 +17,12 @@ import tomlkit
 
 from paxx_env import deps, envblock, log, spec
 from paxx_env.catalog import Catalog
+from paxx_env.envhash import canonical_declaration, catalog_version, environment_hash
 from paxx_env.errors import ConfigError, ConflictError
 from paxx_env.fsio import SECRET_MODE, Change, apply_changes, read_bytes, sha256
+from paxx_env.generations import DECLARATION, plan_record
+from paxx_env.lockfile import LOCK_FILE, Lock, check_lock, format_lock, mismatches, read_lock
+from paxx_env.mirror import registry_mirror
 from paxx_env.names import project_slug
 from paxx_env.paths import (
     BACKUP_DIR,
@@ -44,6 +48,13 @@ from paxx_env.userstate import ProjectEntry, Registry, registry_transaction
 SECRET_BYTES = 24  # 192 random bits, URL-safe text
 
 
+class Keep:
+    """Marker: keep paxx.lock as it is on disk."""
+
+
+KEEP = Keep()
+
+
 @dataclass(frozen=True)
 class Action:
     """One thing a sync did (or would do) to a file: create, update, identical, delete, ..."""
@@ -62,6 +73,8 @@ class SyncResult:
     actions: list[Action] = field(default_factory=list)
     generated_secrets: list[str] = field(default_factory=list)
     compose_files: list[str] = field(default_factory=list)
+    lock_problems: list[str] = field(default_factory=list)
+    env_hash: str = ""
 
     @property
     def changed(self) -> bool:
@@ -81,18 +94,25 @@ def sync(
     features: list[str] | None = None,
     force: bool = False,
     start_interval: bool | None = None,
-    forget_secrets_of: tuple[str, ...] = (),
+    command: str = "",
+    new_lock: Lock | Keep | None = KEEP,
+    strict_lock: bool = False,
 ) -> SyncResult:
     """Bring every generated file, .env, .gitignore and the dependencies in line.
 
     `features` replaces the declared features (feature add/remove); `start_interval` is the
-    engine's capability when known (None keeps the per-machine overlay as it is);
-    `forget_secrets_of` names removed services whose kept secrets may go (their volumes
-    were deleted).
+    engine's capability when known (None keeps the per-machine overlay as it is).
+    `new_lock` replaces paxx.lock (None deletes it) in the same atomic write;
+    `strict_lock` refuses to go on when the lock does not match the declaration. A change
+    to the declaration, lock or generated files is recorded as a generation named `command`.
     """
     root = project.root
     declaration = project.declaration
-    chosen = list(features) if features is not None else list(declaration.features)
+    chosen = sorted(features) if features is not None else list(declaration.features)
+    lock = read_lock(root) if isinstance(new_lock, Keep) else new_lock
+    lock_bytes = format_lock(lock) if lock is not None else None
+    canonical = canonical_declaration({**declaration.model_dump(), "features": chosen})
+    env_hash = environment_hash(canonical, lock_bytes, catalog_version(catalog.root))
     render = render_project(
         catalog,
         chosen,
@@ -103,8 +123,13 @@ def sync(
             key: port for o in declaration.services.values() for key, port in o.ports.items()
         },
         package_dir=project.package_dir,
+        lock=lock,
+        env_hash=env_hash,
     )
     log.debug("render", features=list(render.features), services=list(render.services))
+    lock_problems = mismatches(lock, render.declared_images) if lock is not None else []
+    if strict_lock:
+        check_lock(lock, render.declared_images)
     state = load_state(root)
     env_bytes = read_bytes(root / ENV_FILE)
     env_text = _decode(env_bytes, ENV_FILE)
@@ -136,7 +161,7 @@ def sync(
             ):
                 conflicts.append((ENV_FILE, f"{entry.key} was edited by hand"))
 
-        retained = _retained_secrets(catalog, render, env_doc, forget_secrets_of)
+        retained = _retained_secrets(catalog, render, env_doc)
         block = envblock.render_block(render.env, values, retained, project.source_label)
         new_env = envblock.compose_env(env_doc, block)
         if new_env != env_bytes:
@@ -160,6 +185,17 @@ def sync(
         if declaration_change is not None:
             changes[project.source.name] = declaration_change
             result_actions += dep_actions
+        if not isinstance(new_lock, Keep) and lock_bytes != read_bytes(root / LOCK_FILE):
+            changes[LOCK_FILE] = Change(lock_bytes)
+            exists = (root / LOCK_FILE).exists()
+            verb = "delete" if lock_bytes is None else "update" if exists else "create"
+            result_actions.append(Action(verb, LOCK_FILE))
+        generation_files = {
+            DECLARATION: tomlkit.dumps(canonical).encode(),
+            **({LOCK_FILE: lock_bytes} if lock_bytes else {}),
+            **render.files,
+        }
+        changes.update(plan_record(root, command or "sync", generation_files))
         gitignore = _plan_gitignore(root)
         if gitignore is not None:
             changes[GITIGNORE] = gitignore
@@ -188,6 +224,8 @@ def sync(
             features=list(render.features),
             services=_summaries(render, values, catalog),
             compose_files=compose_files,
+            env_hash=env_hash,
+            lock_problems=lock_problems,
         )
         for key in generated:
             if key in new_state.secrets:
@@ -209,7 +247,25 @@ def sync(
         actions=result_actions,
         generated_secrets=sorted(k for k in generated if k in secret_keys),
         compose_files=compose_files,
+        lock_problems=lock_problems,
+        env_hash=env_hash,
     )
+
+
+def forget_secrets(root: Path, catalog: Catalog, services: list[str]) -> None:
+    """Drop the kept secrets of `services` from .env, once their data volumes are deleted.
+
+    Only the "Kept" section changes; nothing is regenerated, so an edited file elsewhere
+    cannot stop it.
+    """
+    keys = {key for name in services for key in catalog.services[name].meta.secrets}
+    current = read_bytes(root / ENV_FILE)
+    if current is None or not keys:
+        return
+    text = _decode(current, ENV_FILE)
+    new = envblock.without_kept(text, keys)
+    if new != text:
+        apply_changes(root, {ENV_FILE: Change(new.encode(), SECRET_MODE)})
 
 
 def _decode(data: bytes | None, name: str) -> str:
@@ -303,21 +359,21 @@ def _compose_files(root: Path, render: Render, start_interval: bool | None) -> l
 def _engine_overlay(root: Path, render: Render, start_interval: bool | None) -> bytes | None:
     if start_interval is None:
         # Engine unknown (no engine call in this command): keep what the last `up` chose.
-        start_interval = (root / ENGINE_OVERLAY).is_file()
-    return engine_overlay(render.services, start_interval)
+        current = read_bytes(root / ENGINE_OVERLAY) or b""
+        start_interval = b"start_interval" in current
+    return engine_overlay(render.images, start_interval, registry_mirror())
 
 
 def _retained_secrets(
     catalog: Catalog,
     render: Render,
     env_doc: envblock.EnvDocument,
-    forget_secrets_of: tuple[str, ...],
 ) -> dict[str, str]:
     """Secrets of services no longer declared: kept while their data volumes may exist."""
     active = {e.key for s in render.env for e in s.entries}
     kept = {}
     for name, service in catalog.services.items():
-        if name in render.services or name in forget_secrets_of or not service.volumes:
+        if name in render.services or not service.volumes:
             continue
         for key in service.meta.secrets:
             if key in env_doc.block and key not in active:
@@ -370,7 +426,7 @@ def _plan_declaration(
     project: spec.Project, catalog: Catalog, chosen: list[str], render: Render
 ) -> tuple[Change | None, list[Action]]:
     """Features and dependencies written into pyproject.toml (or paxx.toml)."""
-    before = tomlkit.dumps(project.document) if project.source.exists() else None
+    before = project.source.read_text(encoding="utf-8") if project.source.exists() else None
     document = project.document
     if list(project.declaration.features) != chosen or not project.initialized:
         document = spec.set_features(project, chosen)
@@ -378,7 +434,8 @@ def _plan_declaration(
     if project.has_pyproject:
         dropped_features = set(project.declaration.features) - set(render.features)
         dropped = [d for f in dropped_features for d in catalog.features[f].profile.dependencies]
-        added, removed = deps.update_dependencies(document, render.dependencies, dropped)
+        managed = [d for f in catalog.features.values() for d in f.profile.dependencies]
+        added, removed = deps.update_dependencies(document, render.dependencies, dropped, managed)
         name = project.source.name
         actions += [Action("add", name, f"dependency {d}") for d in added]
         actions += [Action("remove", name, f"dependency {d}") for d in removed]

@@ -73,8 +73,9 @@ def test_derived_values_quote_secrets_inside_urls() -> None:
 
 
 def test_engine_overlay_only_where_the_engine_supports_start_interval() -> None:
-    assert engine_overlay(("redis",), start_interval=False) is None
-    overlay = engine_overlay(("postgres", "redis"), start_interval=True)
+    images = {"postgres": "pgvector/pgvector:0.8.0-pg17", "redis": "redis:7.4.2-alpine"}
+    assert engine_overlay({"redis": "redis:7.4.2-alpine"}, start_interval=False) is None
+    overlay = engine_overlay(images, start_interval=True)
     assert overlay is not None
     assert b"start_interval: 500ms" in overlay
     assert overlay.count(b"start_interval") == 2
