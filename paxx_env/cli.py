@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +131,8 @@ def _print_actions(result: SyncResult, verbose: bool = False) -> None:
 
     shown = [a for a in result.actions if verbose or a.verb != "identical"]
     print_actions(shown)
+    for note in result.notes:
+        typer.echo(f"     note  {note}")
 
 
 def _lock_note(result: SyncResult) -> None:
@@ -295,6 +298,18 @@ def feature_remove(
         before = set(catalog.services_for(declared))
         gone = sorted(before - set(catalog.services_for(remaining)))
         engine_ok = _engine_reachable(required=volumes)
+        volume_names = {v for s in gone for v in catalog.services[s].volumes} if volumes else set()
+        if volume_names:
+            # Ask before anything changes: a "no" leaves files, services and data as they are.
+            from paxx_env.engine import project_volumes
+            from paxx_env.state import load_state
+
+            existing = project_volumes(load_state(project.root).project, volume_names)
+            if existing and not _confirm_volumes(existing, yes):
+                raise PaxxError(
+                    "cancelled: nothing was changed",
+                    f"`paxx feature remove {' '.join(names)}` without --volumes keeps the data",
+                )
         result = sync(
             project,
             catalog,
@@ -307,15 +322,7 @@ def feature_remove(
         if engine_ok and gone:
             from paxx_env.lifecycle import teardown
 
-            volume_names = (
-                {v for s in gone for v in catalog.services[s].volumes} if volumes else set()
-            )
-            down = teardown(
-                result.project_name,
-                set(gone),
-                volume_names,
-                lambda vs: _confirm_volumes(vs, yes),
-            )
+            down = teardown(result.project_name, set(gone), volume_names, lambda _: True)
             deleted = down.volumes
             for service in down.containers:
                 typer.echo(f"  stopped  {service}")
@@ -472,7 +479,7 @@ def logs(
     stack = engine.Project(root, state.project, state.compose_files, ENV_FILE)
     code = stack.stream_logs(chosen, follow, tail)
     if code:
-        raise typer.Exit(code)
+        raise typer.Exit(128 - code if code < 0 else code)
 
 
 @app.command()
@@ -531,11 +538,42 @@ def down(
         typer.echo("Data volumes kept; `paxx down --volumes` deletes them.")
 
 
+@app.command()
+def doctor() -> None:
+    """Check the engine, Compose, health-check support, ports, disk space and generated files.
+
+    Each check prints ok, warn or fail with a fix; the exit code is 1 when any check fails.
+    """
+    from paxx_env.doctor import FAIL, run_checks
+    from paxx_env.spec import find_root
+
+    catalog = _catalog()
+    project = _open(catalog) if find_root(_start()) is not None else None
+    failed = False
+    for check in run_checks(project, catalog):
+        typer.echo(f"{check.status:<5} {check.name:<14} {check.message}")
+        if check.fix and check.status != "ok":
+            typer.echo(f"{'':<20} fix: {check.fix}")
+        failed = failed or check.status == FAIL
+    if failed:
+        raise typer.Exit(1)
+
+
 # ----------------------------------------------------------------------------- entry point
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise Interrupted(
+        "interrupted",
+        "run the command again: paxx writes its files atomically, so none is half-written",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run paxx; turn PaxxError into two lines on stderr and an exit code."""
+    # Ctrl-C becomes a PaxxError (exit 130 with a message) wherever it lands; typer would
+    # otherwise turn it into a silent exit.
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app(args=argv, prog_name="paxx", standalone_mode=True)
     except PaxxError as error:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -325,7 +326,7 @@ def run(
     values, _ = _app_environment(show_secrets=True)
     environment = {**os.environ, **values}
     try:
-        completed = subprocess.run(command, env=environment, check=False)
+        child = subprocess.Popen(command, env=environment)
     except FileNotFoundError:
         raise CommandNotFound(
             f"command not found: {command[0]}",
@@ -335,7 +336,15 @@ def run(
         raise CommandNotFound(
             f"cannot run {command[0]}: permission denied", "make it executable (chmod +x)"
         ) from None
-    except KeyboardInterrupt:
-        sys.exit(130)
-    code = completed.returncode
+    code = wait_passing_signals(child)
     sys.exit(128 - code if code < 0 else code)
+
+
+def wait_passing_signals(child: subprocess.Popen[bytes]) -> int:
+    """Wait for a child that shares the terminal: Ctrl-C is the child's to handle.
+
+    The terminal sends SIGINT to the whole process group, so the child gets it directly;
+    paxx only waits for it to finish (a Python handler, unlike SIG_IGN, is not inherited).
+    """
+    signal.signal(signal.SIGINT, lambda _signal, _frame: None)
+    return child.wait()

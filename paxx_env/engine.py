@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -364,10 +365,10 @@ class Project:
             argv += ["--tail", str(tail)]
         argv += services
         log.debug("run", argv=argv)
-        try:
-            return subprocess.run(argv, env=_clean_environment(), check=False).returncode
-        except KeyboardInterrupt:
-            raise Interrupted("stopped following the logs") from None
+        child = subprocess.Popen(argv, env=_clean_environment())
+        # Ctrl-C stops following: Compose gets it from the terminal and exits on its own.
+        signal.signal(signal.SIGINT, lambda _signal, _frame: None)
+        return child.wait()
 
     def _file_args(self) -> list[str]:
         args = ["--project-name", self.name, "--env-file", str(self.env_file)]
@@ -388,6 +389,18 @@ class Project:
         """Delete the given volumes."""
         if volumes:
             run_docker(["volume", "rm", *volumes])
+
+
+def describe_port_holder(port: int) -> str:
+    """Who holds a host port: a container's name when Docker publishes it, else the process."""
+    from paxx_env.ports import describe_holder
+
+    names = run_docker(
+        ["ps", "--filter", f"publish={port}", "--format", "{{.Names}}"], check=False
+    ).split()
+    if names:
+        return f"the container {names[0]}"
+    return describe_holder(port)
 
 
 _PULLED_DIGEST = re.compile(r"^Digest: (sha256:[0-9a-f]{64})$", re.MULTILINE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import hashlib
 import os
 import tempfile
@@ -82,6 +83,10 @@ def apply_changes(root: Path, changes: Mapping[str, Change]) -> None:
 
 
 def _stage(target: Path, change: Change) -> Path:
+    # A temporary file left by a paxx process that was killed mid-write is stale: paxx
+    # commands on a project are serialized, so none is in use now.
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.paxx-tmp"):
+        stale.unlink(missing_ok=True)
     descriptor, name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".paxx-tmp", dir=target.parent
     )

@@ -17,11 +17,15 @@ from paxx_env.catalog import Catalog
 from paxx_env.errors import ConflictError, Interrupted, PaxxError, ServiceFailed, UsageError
 from paxx_env.fsio import Change, apply_changes
 from paxx_env.paths import ENV_FILE, PROBED_FILE
-from paxx_env.ports import describe_holder, port_is_free
+from paxx_env.ports import port_is_free
 from paxx_env.spec import Project
 from paxx_env.state import load_state
 
 POLL_SECONDS = 0.1
+_INTERRUPTED_WAITING = Interrupted(
+    "interrupted while waiting; the services go on starting in the background",
+    "run `paxx status` to see them, or `paxx up` to wait again",
+)
 PROBE_TIMEOUT = 5.0
 LOG_LINES = 50
 
@@ -84,16 +88,24 @@ def up(
         started = time.monotonic()
         for service in to_pull:
             emit(Event(service, "pulling"))
-        stack.pull(to_pull)
+        try:
+            stack.pull(to_pull)
+        except (KeyboardInterrupt, Interrupted):
+            raise Interrupted(
+                "interrupted while pulling images", "run `paxx up` again to go on"
+            ) from None
         for service in to_pull:
             emit(Event(service, "pulled", time.monotonic() - started))
     started = time.monotonic()
-    for service in targets:
-        emit(Event(service, "starting"))
-    stack.start(targets)
-    probed = wait_until_healthy(
-        stack, targets, started, timeout, probe=not info.start_interval, emit=emit
-    )
+    try:
+        for service in targets:
+            emit(Event(service, "starting"))
+        stack.start(targets)
+        probed = wait_until_healthy(
+            stack, targets, started, timeout, probe=not info.start_interval, emit=emit
+        )
+    except (KeyboardInterrupt, Interrupted):
+        raise _INTERRUPTED_WAITING from None
     record_probed(project.root, probed)
     return result
 
@@ -129,7 +141,7 @@ def _check_ports(result: workspace.SyncResult, catalog: Catalog, services: list[
         for key in catalog.services[service].meta.ports:
             port = int(result.values[key])
             if not port_is_free(port):
-                holder = describe_holder(port)
+                holder = engine.describe_port_holder(port)
                 by = f" by {holder}" if holder else ""
                 raise PaxxError(
                     f"port {port} ({key}, for {service}) is taken{by}",
@@ -151,7 +163,12 @@ def _check_secrets_match_volumes(
     new ones); starting it would lock the app out, and the old secret can only come back
     from a copy of the old .env.
     """
-    generated = load_state(project.root).secrets
+    records = load_state(project.root).secrets
+    generated = {
+        key: record.split(" ")[0]
+        for key, record in records.items()
+        if record.endswith(f" {workspace.secret_fingerprint(result.values.get(key, ''))}")
+    }
     for service in services:
         keys = catalog.services[service].meta.secrets
         if not keys:
@@ -267,11 +284,8 @@ def wait_until_healthy(
             if pending:
                 time.sleep(POLL_SECONDS)
         return probed
-    except KeyboardInterrupt:
-        raise Interrupted(
-            "interrupted while waiting; the services go on starting in the background",
-            "run `paxx status` to see them, or `paxx up` to wait again",
-        ) from None
+    except (KeyboardInterrupt, Interrupted):
+        raise _INTERRUPTED_WAITING from None
     finally:
         stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -329,8 +343,15 @@ def teardown(
 
     Containers get their stop signal and Compose's default grace period, so databases shut
     down cleanly. Only volumes of this Compose project whose name is in `volume_names` are
-    considered, and `confirm` sees the list before anything is deleted.
+    considered, and `confirm` sees the list before anything is stopped or deleted: when it
+    says no, nothing happens at all.
     """
+    volumes = engine.project_volumes(project_name, volume_names) if volume_names else []
+    if volumes and not confirm(volumes):
+        raise PaxxError(
+            "cancelled: nothing was stopped or deleted",
+            "`paxx down` stops the services and keeps their data",
+        )
     containers = [
         c
         for c in engine.paxx_containers(project_name)
@@ -345,10 +366,6 @@ def teardown(
     if services is None:
         # The network goes too, unless containers not made by paxx still use it.
         engine.run_docker(["network", "rm", f"{project_name}_default"], check=False)
-    deleted: list[str] = []
-    if volume_names:
-        volumes = engine.project_volumes(project_name, volume_names)
-        if volumes and confirm(volumes):
-            engine.run_docker(["volume", "rm", *volumes])
-            deleted = volumes
-    return Teardown(sorted({c.paxx_service for c in containers}), deleted)
+    if volumes:
+        engine.run_docker(["volume", "rm", *volumes])
+    return Teardown(sorted({c.paxx_service for c in containers}), volumes)

@@ -33,9 +33,10 @@ from paxx_env.paths import (
     STATE_FILE,
     USER_COMPOSE_FILES,
 )
-from paxx_env.ports import pick_port
+from paxx_env.ports import describe_holder, pick_port
 from paxx_env.render import (
     INPUT_KINDS,
+    EnvEntry,
     Render,
     engine_overlay,
     expand,
@@ -75,6 +76,7 @@ class SyncResult:
     compose_files: list[str] = field(default_factory=list)
     lock_problems: list[str] = field(default_factory=list)
     env_hash: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -109,23 +111,9 @@ def sync(
     root = project.root
     declaration = project.declaration
     chosen = sorted(features) if features is not None else list(declaration.features)
-    lock = read_lock(root) if isinstance(new_lock, Keep) else new_lock
-    lock_bytes = format_lock(lock) if lock is not None else None
-    canonical = canonical_declaration({**declaration.model_dump(), "features": chosen})
-    env_hash = environment_hash(canonical, lock_bytes, catalog_version(catalog.root))
-    render = render_project(
-        catalog,
-        chosen,
-        project.app_name,
-        project.source_label,
-        image_overrides={k: v.image for k, v in declaration.services.items() if v.image},
-        port_overrides={
-            key: port for o in declaration.services.values() for key, port in o.ports.items()
-        },
-        package_dir=project.package_dir,
-        lock=lock,
-        env_hash=env_hash,
-    )
+    plan = plan_render(project, catalog, chosen, new_lock)
+    render, lock, lock_bytes = plan.render, plan.lock, plan.lock_bytes
+    canonical, env_hash = plan.canonical, plan.env_hash
     log.debug("render", features=list(render.features), services=list(render.services))
     lock_problems = mismatches(lock, render.declared_images) if lock is not None else []
     if strict_lock:
@@ -146,7 +134,7 @@ def sync(
     result_actions: list[Action] = []
     changes: dict[str, Change] = {}
     with registry_transaction() as registry:
-        inputs, generated = _fill_inputs(project, render, env_doc, registry)
+        inputs, generated, notes = _fill_inputs(project, render, env_doc, registry)
         compose_files = _compose_files(root, render, start_interval)
         values = resolve_values(render.env, inputs, project.app_name, ":".join(compose_files))
 
@@ -212,14 +200,7 @@ def sync(
         new_state = State(
             files={path: sha256(content) for path, content in desired.items()},
             env={e.key: sha256(values[e.key].encode()) for e in owned if e.kind not in INPUT_KINDS},
-            # When each secret was generated: `paxx up` refuses to hand a volume created
-            # before its secret to a service (its data holds other credentials). A secret
-            # paxx did not generate itself (say, state.json was lost) has no record.
-            secrets={
-                key: state.secrets[key]
-                for key in [*[e.key for e in owned if e.kind == "secret"], *retained]
-                if key in state.secrets
-            },
+            secrets=_secret_records(state, owned, values, retained, generated),
             project=values["COMPOSE_PROJECT_NAME"],
             features=list(render.features),
             services=_summaries(render, values, catalog),
@@ -227,9 +208,6 @@ def sync(
             env_hash=env_hash,
             lock_problems=lock_problems,
         )
-        for key in generated:
-            if key in new_state.secrets:
-                new_state.secrets[key] = _now()
         new_state_change = state_change(new_state)
         if changes or read_bytes(root / STATE_FILE) != new_state_change.content:
             changes[STATE_FILE] = new_state_change
@@ -249,7 +227,48 @@ def sync(
         compose_files=compose_files,
         lock_problems=lock_problems,
         env_hash=env_hash,
+        notes=notes,
     )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A render with the inputs it was made from."""
+
+    render: Render
+    lock: Lock | None
+    lock_bytes: bytes | None
+    canonical: dict[str, object]
+    env_hash: str
+
+
+def plan_render(
+    project: spec.Project,
+    catalog: Catalog,
+    features: list[str] | None = None,
+    new_lock: Lock | Keep | None = KEEP,
+) -> Plan:
+    """Render the project as `sync` would, without writing anything."""
+    declaration = project.declaration
+    chosen = list(features) if features is not None else list(declaration.features)
+    lock = read_lock(project.root) if isinstance(new_lock, Keep) else new_lock
+    lock_bytes = format_lock(lock) if lock is not None else None
+    canonical = canonical_declaration({**declaration.model_dump(), "features": chosen})
+    env_hash = environment_hash(canonical, lock_bytes, catalog_version(catalog.root))
+    render = render_project(
+        catalog,
+        chosen,
+        project.app_name,
+        project.source_label,
+        image_overrides={k: v.image for k, v in declaration.services.items() if v.image},
+        port_overrides={
+            key: port for o in declaration.services.values() for key, port in o.ports.items()
+        },
+        package_dir=project.package_dir,
+        lock=lock,
+        env_hash=env_hash,
+    )
+    return Plan(render, lock, lock_bytes, canonical, env_hash)
 
 
 def forget_secrets(root: Path, catalog: Catalog, services: list[str]) -> None:
@@ -277,6 +296,34 @@ def _decode(data: bytes | None, name: str) -> str:
         raise ConfigError(f"{name} is not UTF-8 text", f"save {name} as UTF-8") from None
 
 
+def secret_fingerprint(value: str) -> str:
+    """A short hash of a secret, to tell whether the value in .env is the one recorded."""
+    return sha256(value.encode())[:12]
+
+
+def _secret_records(
+    state: State,
+    owned: list[EnvEntry],
+    values: dict[str, str],
+    retained: dict[str, str],
+    generated: list[str],
+) -> dict[str, str]:
+    """When each secret in .env was generated, as "TIME FINGERPRINT".
+
+    `paxx up` refuses to hand a data volume created before its secret to the service (the
+    data holds other credentials). Only secrets paxx generated itself have a record, and a
+    record is dropped once the value in .env no longer matches it (restored or edited).
+    """
+    current = {e.key: values[e.key] for e in owned if e.kind == "secret"} | retained
+    records = {}
+    for key, value in current.items():
+        if key in generated:
+            records[key] = f"{_now()} {secret_fingerprint(value)}"
+        elif key in state.secrets and state.secrets[key].endswith(f" {secret_fingerprint(value)}"):
+            records[key] = state.secrets[key]
+    return records
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -290,11 +337,15 @@ def _fill_inputs(
     render: Render,
     env_doc: envblock.EnvDocument,
     registry: Registry,
-) -> tuple[dict[str, str], list[str]]:
-    """Every input value: kept from .env, forced by the declaration, or newly made."""
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """Every input value: kept from .env, forced by the declaration, or newly made.
+
+    Returns the values, the keys made now, and notes for the user (ports chosen elsewhere).
+    """
     root = project.root
     inputs: dict[str, str] = {}
     generated: list[str] = []
+    notes: list[str] = []
     declared_ports = {
         key: port for o in project.declaration.services.values() for key, port in o.ports.items()
     }
@@ -312,8 +363,11 @@ def _fill_inputs(
                     inputs[entry.key] = _checked_port(entry.key, kept)
                 else:
                     in_use = taken | {int(v) for k, v in inputs.items() if k.endswith("_PORT")}
-                    inputs[entry.key] = str(pick_port(entry.port, in_use))
+                    chosen = pick_port(entry.port, in_use)
+                    inputs[entry.key] = str(chosen)
                     generated.append(entry.key)
+                    if chosen != entry.port:
+                        notes.append(_port_note(entry.key, entry.port, chosen, in_use))
                 taken.add(int(inputs[entry.key]))
             elif kept is not None:
                 inputs[entry.key] = kept
@@ -328,7 +382,16 @@ def _fill_inputs(
                 generated.append(entry.key)
             if entry.kind == "project":
                 context["project"] = inputs[entry.key]
-    return inputs, generated
+    return inputs, generated, notes
+
+
+def _port_note(key: str, preferred: int, chosen: int, others: set[int]) -> str:
+    if preferred in others:
+        why = "held by another paxx project"
+    else:
+        holder = describe_holder(preferred)
+        why = f"taken by {holder}" if holder else "taken"
+    return f"{key}: port {preferred} is {why}, so paxx chose {chosen} (kept in .env)"
 
 
 def _checked_port(key: str, value: str) -> str:

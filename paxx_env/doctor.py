@@ -1,0 +1,146 @@
+"""`paxx doctor`: everything paxx depends on, checked one by one, each with a fix."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from paxx_env import engine
+from paxx_env.catalog import Catalog
+from paxx_env.errors import EngineError, PaxxError
+from paxx_env.fsio import read_bytes, sha256
+from paxx_env.ports import describe_holder, port_is_free
+from paxx_env.spec import Project
+from paxx_env.state import load_state
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+LOW_DISK = 2 * 1024**3
+NO_DISK = 200 * 1024**2
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check."""
+
+    status: str
+    name: str
+    message: str
+    fix: str = ""
+
+
+def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
+    """Every check, in order; later checks that need the engine are skipped without it."""
+    info = None
+    try:
+        info = engine.check_engine()
+    except EngineError as error:
+        yield Check(FAIL, "engine", error.message, error.hint)
+    if info is not None:
+        yield Check(OK, "engine", f"Docker Engine {info.engine_version} (API {info.api_version})")
+        yield Check(OK, "compose", f"Docker Compose {info.compose_version}")
+        if info.start_interval:
+            yield Check(OK, "health checks", "the engine supports start_interval (fast readiness)")
+        else:
+            yield Check(
+                WARN,
+                "health checks",
+                f"engine {info.engine_version} has no health-check start_interval: Docker runs "
+                "the first check 10 s after a start; `paxx up` runs it itself while waiting",
+                "nothing to do for paxx; Docker Engine 25 or newer makes plain `docker compose "
+                "up --wait` fast too",
+            )
+    if project is None:
+        yield Check(
+            WARN, "project", "no pyproject.toml or paxx.toml here", "run doctor in a project"
+        )
+        return
+    yield from _port_checks(project, info is not None)
+    yield from _disk_checks(project.root, info is not None)
+    yield from _file_checks(project, catalog)
+
+
+def _port_checks(project: Project, engine_ok: bool) -> Iterator[Check]:
+    state = load_state(project.root)
+    if not state.services:
+        yield Check(OK, "ports", "no ports chosen yet (they are chosen at `paxx feature add`)")
+        return
+    running: set[str] = set()
+    if engine_ok and state.project:
+        running = {
+            c.paxx_service for c in engine.paxx_containers(state.project) if c.state == "running"
+        }
+    problems = []
+    for service, summary in sorted(state.services.items()):
+        if service in running:
+            continue
+        for key, (port, _target) in sorted(summary.ports.items()):
+            if not port_is_free(port):
+                holder = engine.describe_port_holder(port) if engine_ok else describe_holder(port)
+                problems.append(f"{port} ({key}, {service}) is taken by {holder or 'a process'}")
+    if problems:
+        yield Check(
+            FAIL,
+            "ports",
+            "; ".join(problems),
+            "stop those processes, or delete the keys from .env so `paxx up` picks free ports",
+        )
+    else:
+        yield Check(OK, "ports", "every host port of the project is free or held by its service")
+
+
+def _disk_checks(root: Path, engine_ok: bool) -> Iterator[Check]:
+    places = {"project folder": root}
+    if engine_ok:
+        docker_root = engine.run_docker(["info", "--format", "{{.DockerRootDir}}"]).strip()
+        if docker_root and Path(docker_root).exists():
+            places["Docker data"] = Path(docker_root)
+    for label, path in places.items():
+        free = shutil.disk_usage(path).free
+        text = f"{label} ({path}): {free / 1024**3:.1f} GiB free"
+        if free < NO_DISK:
+            yield Check(
+                FAIL, "disk", text, "free some disk space (`docker system df` shows Docker's)"
+            )
+        elif free < LOW_DISK:
+            yield Check(WARN, "disk", text, "images and volumes need room; free some disk space")
+        else:
+            yield Check(OK, "disk", text)
+
+
+def _file_checks(project: Project, catalog: Catalog) -> Iterator[Check]:
+    from paxx_env.workspace import plan_render
+
+    try:
+        render = plan_render(project, catalog).render
+    except PaxxError as error:
+        yield Check(FAIL, "files", error.message, error.hint)
+        return
+    state = load_state(project.root)
+    missing: list[str] = []
+    outdated: list[str] = []
+    edited: list[str] = []
+    for path, content in sorted(render.files.items()):
+        current = read_bytes(project.root / path)
+        if current is None:
+            missing.append(path)
+        elif current != content:
+            ours = state.files.get(path) == sha256(current)
+            (outdated if ours else edited).append(path)
+    if edited:
+        yield Check(
+            WARN,
+            "files",
+            f"edited by hand: {', '.join(edited)}",
+            "keep the edit, or `paxx up --force` to regenerate (a copy is kept)",
+        )
+    if missing or outdated:
+        yield Check(
+            WARN,
+            "files",
+            f"not up to date with the declaration: {', '.join(missing + outdated)}",
+            "run `paxx up` (or `paxx feature add`) to regenerate them",
+        )
+    if not (edited or missing or outdated):
+        yield Check(OK, "files", "every generated file matches the declaration")
