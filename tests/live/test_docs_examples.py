@@ -8,6 +8,8 @@ paxx added that feature and started its services.
 from __future__ import annotations
 
 import re
+import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,8 +32,15 @@ def example_of(page: Path) -> str:
 async def test_feature_page_example_runs(page: Path, app_with: Callable[..., App]) -> None:
     app = app_with(page.stem)
     code = example_of(page).replace("myapp", app.package)
-    namespace: dict[str, object] = {"__name__": f"docs_example_{page.stem}"}
-    exec(compile(code, str(page), "exec"), namespace)
-    main = namespace["main"]
-    assert callable(main)
-    await main()
+    # A real module registered in sys.modules, compiled without this file's __future__
+    # imports, so libraries that resolve annotations at run time (SQLAlchemy's Mapped[...])
+    # see the example as they would see the user's code.
+    module = types.ModuleType(f"docs_example_{page.stem}")
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(code, str(page), "exec", dont_inherit=True), module.__dict__)
+        main = module.__dict__["main"]
+        assert callable(main)
+        await main()
+    finally:
+        del sys.modules[module.__name__]
