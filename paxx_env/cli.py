@@ -178,7 +178,7 @@ def init() -> None:
 @feature_app.command("list")
 def feature_list() -> None:
     """Show every feature, the services it runs and whether it is enabled here."""
-    from paxx_env.spec import find_root
+    from paxx_env.paths import find_root
     from paxx_env.ui import table
 
     catalog = _catalog()
@@ -394,7 +394,7 @@ def status(
 
     Works whether or not anything is running.
     """
-    from paxx_env.spec import find_root
+    from paxx_env.paths import find_root
 
     root = find_root(_start())
     if root is None:
@@ -462,8 +462,7 @@ def logs(
     """Print the logs of the services (Ctrl-C stops following)."""
     from paxx_env import engine
     from paxx_env.lifecycle import check_services
-    from paxx_env.paths import ENV_FILE
-    from paxx_env.spec import find_root
+    from paxx_env.paths import ENV_FILE, find_root
     from paxx_env.state import load_state
 
     root = find_root(_start())
@@ -500,7 +499,7 @@ def down(
     """
     from paxx_env import lifecycle
     from paxx_env.engine import check_engine
-    from paxx_env.spec import find_root
+    from paxx_env.paths import find_root
     from paxx_env.state import load_state
 
     root = find_root(_start())
@@ -545,7 +544,7 @@ def doctor() -> None:
     Each check prints ok, warn or fail with a fix; the exit code is 1 when any check fails.
     """
     from paxx_env.doctor import FAIL, run_checks
-    from paxx_env.spec import find_root
+    from paxx_env.paths import find_root
 
     catalog = _catalog()
     project = _open(catalog) if find_root(_start()) is not None else None

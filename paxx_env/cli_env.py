@@ -240,7 +240,7 @@ def gc(
 
 
 def _root() -> Path:
-    from paxx_env.spec import find_root
+    from paxx_env.paths import find_root
 
     root = find_root(_start())
     if root is None:

@@ -29,3 +29,11 @@ def catalog_root() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` holding pyproject.toml or paxx.toml."""
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file() or (folder / "paxx.toml").is_file():
+            return folder
+    return None

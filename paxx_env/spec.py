@@ -19,6 +19,7 @@ from tomlkit.toml_document import TOMLDocument
 from paxx_env.catalog import Catalog
 from paxx_env.errors import ConfigError, UsageError
 from paxx_env.names import NAME, check_image_reference
+from paxx_env.paths import find_root
 
 PYPROJECT = "pyproject.toml"
 PAXX_TOML = "paxx.toml"
@@ -120,14 +121,6 @@ class Project:
             if (self.root / candidate / "__init__.py").is_file():
                 return candidate
         return name
-
-
-def find_root(start: Path) -> Path | None:
-    """The nearest folder at or above `start` holding pyproject.toml or paxx.toml."""
-    for folder in (start, *start.parents):
-        if (folder / PYPROJECT).is_file() or (folder / PAXX_TOML).is_file():
-            return folder
-    return None
 
 
 def open_project(start: Path, catalog: Catalog, *, create: bool = False) -> Project:

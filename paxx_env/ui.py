@@ -6,10 +6,11 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from paxx_env.lifecycle import Event
-from paxx_env.workspace import Action
+if TYPE_CHECKING:  # kept out of start-up: `paxx status` prints tables without them
+    from paxx_env.lifecycle import Event
+    from paxx_env.workspace import Action
 
 _VERB_WIDTH = 9
 

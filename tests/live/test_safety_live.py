@@ -248,3 +248,37 @@ def test_secure_defaults_of_every_feature_at_once_on_the_engine(live: Make, paxx
         assert result.code == 0, result.output
         for secret in secrets:
             assert secret not in result.output, f"`paxx {' '.join(command)}` printed a secret"
+
+
+def test_doctor_reports_each_check_with_a_fix(live: Make, paxx: Runner) -> None:
+    root = live("doctor", "cache")
+    assert paxx(root, "up").code == 0
+    healthy = run_cli(root, "doctor")
+    assert healthy.code == 0, healthy.output
+    names = [
+        line.split()[1] for line in healthy.out.splitlines() if line[:4] in {"ok  ", "warn", "fail"}
+    ]
+    assert names == ["engine", "compose", "health", "ports", "disk", "disk", "files"]
+    assert (
+        "ok    ports          every host port of the project is free or held by its service"
+        in healthy.out
+    )
+    assert "ok    files          every generated file matches the declaration" in healthy.out
+
+    overlay = root / ".paxx/services/redis.yaml"
+    overlay.write_text(overlay.read_text() + "# mine\n")
+    assert paxx(root, "down").code == 0
+    port = int(env_of(root)["PAXX_REDIS_PORT"])
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        sick = run_cli(root, "doctor")
+    assert sick.code == 1
+    program = Path("/proc/self/comm").read_text().strip()
+    assert (
+        f"fail  ports          {port} (PAXX_REDIS_PORT, redis) is taken by pid {os.getpid()} ({program})"
+        in sick.out
+    )
+    assert "warn  files          edited by hand: .paxx/services/redis.yaml" in sick.out
+    assert "fix: keep the edit, or `paxx up --force` to regenerate (a copy is kept)" in sick.out
