@@ -16,21 +16,27 @@ def env_values(root: Path) -> dict[str, str]:
 
 
 def test_add_writes_overlay_env_example_deps_and_gitignore(project: Path, paxx: Runner) -> None:
+    package = tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
     result = paxx(project, "feature", "add", "storage")
     assert result.code == 0, result.output
-    assert result.out.splitlines()[:6] == [
+    assert result.out.splitlines()[:8] == [
         "   create  .env",
         "   create  .env.example",
         "   create  .paxx/services/minio.yaml",
+        f"   create  {package}/storage.py",
         "   update  pyproject.toml",
         "      add  pyproject.toml: dependency aioboto3>=13.0",
+        "      add  pyproject.toml: dependency types-aioboto3[s3]>=13.0",
         "   create  .gitignore",
     ]
     assert (project / ".paxx/services/minio.yaml").is_file()
     assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
     assert (project / ".gitignore").read_text().splitlines()[-2:] == [".env", ".paxx/local/"]
     pyproject = (project / "pyproject.toml").read_text()
-    assert '    "fastapi>=0.110",  # web framework\n    "aioboto3>=13.0",\n]' in pyproject
+    assert (
+        '    "fastapi>=0.110",  # web framework\n    "aioboto3>=13.0",\n    "types-aioboto3[s3]>=13.0",\n]'
+        in pyproject
+    )
     assert "# the app's own dependencies" in pyproject
     assert tomllib.loads(pyproject)["tool"]["paxx"]["features"] == ["storage"]
     values = env_values(project)

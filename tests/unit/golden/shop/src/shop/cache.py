@@ -6,6 +6,8 @@ edit it, and it does not need paxx to run. Settings come from the environment or
 
 Use it in a FastAPI app:
 
+    from typing import Annotated
+
     from fastapi import Depends, FastAPI
 
     from shop.cache import Cache, cache_lifespan, get_cache
@@ -14,7 +16,7 @@ Use it in a FastAPI app:
 
 
     @app.get("/greeting")
-    async def greeting(cache: Cache = Depends(get_cache)) -> dict[str, str]:
+    async def greeting(cache: Annotated[Cache, Depends(get_cache)]) -> dict[str, str]:
         cached = await cache.get("greeting")
         if cached is None:
             cached = {"text": "hello"}
