@@ -38,6 +38,7 @@ COMPOSE_KEYS = frozenset(
         "stop_signal",
         "stop_grace_period",
         "shm_size",
+        "security_opt",
     }
 )
 HEALTHCHECK_KEYS = frozenset({"test", "start_period", "timeout", "retries"})
@@ -178,6 +179,12 @@ class Catalog:
 def load_catalog(root: Path | None = None) -> Catalog:
     """Load and validate every service file and profile folder under `root`."""
     root = root or catalog_root()
+    for needed in ("services", "profiles"):
+        if not (root / needed).is_dir():
+            raise ConfigError(
+                f"the catalog at {root} has no {needed}/ folder",
+                "point PAXX_CATALOG at a catalog folder (services/ and profiles/), or unset it",
+            )
     services = {}
     for path in sorted((root / "services").glob("*.yaml")):
         service = load_service(path)
@@ -200,7 +207,10 @@ def load_service(path: Path) -> Service:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {exc}", _CATALOG_HINT) from None
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigError(f"{where}{line}: not valid YAML ({problem})", _CATALOG_HINT) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: must be a mapping of Compose keys", _CATALOG_HINT)
     raw_meta = data.pop("x-paxx", None)
@@ -211,6 +221,7 @@ def load_service(path: Path) -> Service:
     except ValidationError as exc:
         raise ConfigError(f"{where}: x-paxx.{_first_error(exc)}", _CATALOG_HINT) from None
     _check_compose(where, data, meta)
+    _check_templates(where, meta)
     return Service(name=name, compose=data, meta=meta, source=where)
 
 
@@ -251,6 +262,15 @@ def _check_compose(where: str, data: dict[str, Any], meta: ServiceMeta) -> None:
         raise ConfigError(f"{where}: unsupported Compose key {unknown[0]!r}", _CATALOG_HINT)
     if "image" not in data:
         raise ConfigError(f"{where}: missing image", _CATALOG_HINT)
+    for key in ("ports", "volumes", "tmpfs"):
+        if key in data and not _list_of_strings(data[key]):
+            raise ConfigError(f"{where}: {key} must be a list of strings", _CATALOG_HINT)
+    environment = data.get("environment", {})
+    if not isinstance(environment, dict) and not _list_of_strings(environment):
+        raise ConfigError(
+            f"{where}: environment must be a mapping or a list of NAME=value strings",
+            _CATALOG_HINT,
+        )
     problem = check_image_reference(str(data["image"]))
     if problem:
         raise ConfigError(f"{where}: image: {problem}", _CATALOG_HINT)
@@ -280,6 +300,37 @@ def _check_compose(where: str, data: dict[str, Any], meta: ServiceMeta) -> None:
             raise ConfigError(
                 f"{where}: volume {spec!r} must be a named volume (NAME:/path)", _CATALOG_HINT
             )
+
+
+def _list_of_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _check_templates(where: str, meta: ServiceMeta) -> None:
+    """Every {{ VARIABLE }} in urls and exports must be one the service defines."""
+    import jinja2
+    import jinja2.meta
+
+    known = {*meta.secrets, *meta.defaults, *meta.ports, "app_name", "project"}
+    environment = jinja2.Environment()
+    # The filters render.py registers; only their names matter for parsing.
+    environment.filters.update({"urlquote": str, "slug": str})
+    for block, templates in (("urls", meta.urls), ("exports", meta.exports)):
+        for key, template in templates.items():
+            try:
+                used = jinja2.meta.find_undeclared_variables(environment.parse(template))
+            except jinja2.TemplateSyntaxError as exc:
+                raise ConfigError(
+                    f"{where}: x-paxx.{block}.{key}: not a valid template ({exc.message})",
+                    _CATALOG_HINT,
+                ) from None
+            unknown = sorted(used - known)
+            if unknown:
+                raise ConfigError(
+                    f"{where}: x-paxx.{block}.{key} refers to {unknown[0]}, which "
+                    f"{where.removeprefix('services/').removesuffix('.yaml')} does not define",
+                    _CATALOG_HINT,
+                )
 
 
 def _check_references(catalog: Catalog) -> None:

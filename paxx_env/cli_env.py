@@ -196,7 +196,13 @@ def rollback(
                 )
             generation = numbers[-2]
         files = load_files(project.root, generation)
-        table = tomllib.loads(files[DECLARATION].decode())
+        try:
+            table = tomllib.loads(files[DECLARATION].decode())
+        except (KeyError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            raise UsageError(
+                f"generation {generation} is damaged: its {DECLARATION} is missing or not TOML",
+                "roll back to another generation (`paxx generations` lists them)",
+            ) from None
         declaration = validate(table, project.source, catalog)
         document = project.document
         if project.has_pyproject:
@@ -313,7 +319,9 @@ def env(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def run(
-    command: Annotated[list[str], typer.Argument(help="The command and its arguments, after --.")],
+    command: Annotated[
+        list[str] | None, typer.Argument(help="The command and its arguments, after --.")
+    ] = None,
 ) -> None:
     """Run a command with the app's variables set; its exit code is paxx's.
 

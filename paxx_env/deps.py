@@ -15,6 +15,8 @@ from packaging.utils import canonicalize_name
 from tomlkit.items import Array
 from tomlkit.toml_document import TOMLDocument
 
+from paxx_env.errors import ConfigError
+
 
 def requirement_name(text: str) -> str | None:
     """The canonical project name of a requirement string, or None if it does not parse."""
@@ -49,7 +51,11 @@ def update_dependencies(
         array.multiline(True)
         project["dependencies"] = array
         array = project["dependencies"]
-    assert isinstance(array, Array)
+    if not isinstance(array, Array):
+        raise ConfigError(
+            "pyproject.toml: [project].dependencies must be an array of requirement strings",
+            'write it as an array, e.g. dependencies = ["fastapi>=0.110"]',
+        )
     present = {requirement_name(str(item)) for item in array}
     added = []
     for requirement in wanted:

@@ -53,6 +53,8 @@ def parse_lock(text: str) -> Lock:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _corrupt(f"not valid TOML: {exc}") from None
+    if "version" not in data:
+        raise _corrupt(f"it has no version (this paxx reads {LOCK_VERSION})")
     if data.get("version") != LOCK_VERSION:
         raise _corrupt(f"unknown version {data.get('version')!r} (this paxx reads {LOCK_VERSION})")
     images = data.get("images", {})
@@ -60,6 +62,9 @@ def parse_lock(text: str) -> Lock:
         raise _corrupt("[images] must be a table")
     lock: Lock = {}
     for service, entry in images.items():
+        extra = sorted(set(entry) - {"image", "digest"}) if isinstance(entry, dict) else []
+        if extra:
+            raise _corrupt(f"images.{service} has an unknown key {extra[0]!r}")
         if (
             not isinstance(entry, dict)
             or not isinstance(entry.get("image"), str)

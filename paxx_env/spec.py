@@ -33,6 +33,20 @@ class ServiceOverride(BaseModel):
     image: str | None = None
     ports: dict[str, int] = Field(default_factory=dict)
 
+    @field_validator("ports", mode="before")
+    @classmethod
+    def _strict_ports(cls, value: Any) -> Any:
+        # Before pydantic's coercion: "6379" or true are not port numbers.
+        if isinstance(value, dict):
+            seen: dict[int, str] = {}
+            for name, port in value.items():
+                if type(port) is not int or not 1 <= port <= 65535:
+                    raise ValueError(f"{name} = {port!r} is not a port number (1-65535)")
+                if port in seen:
+                    raise ValueError(f"{name} = {port} is also used by {seen[port]}")
+                seen[port] = name
+        return value
+
     @field_validator("image")
     @classmethod
     def _image(cls, value: str | None) -> str | None:
@@ -40,14 +54,6 @@ class ServiceOverride(BaseModel):
             problem = check_image_reference(value)
             if problem:
                 raise ValueError(problem)
-        return value
-
-    @field_validator("ports")
-    @classmethod
-    def _ports(cls, value: dict[str, int]) -> dict[str, int]:
-        for name, port in value.items():
-            if not 1 <= port <= 65535:
-                raise ValueError(f"{name} = {port} is not a port number (1-65535)")
         return value
 
 
@@ -60,6 +66,15 @@ class Declaration(BaseModel):
     name: str | None = None
     package: str | None = None
     services: dict[str, ServiceOverride] = Field(default_factory=dict)
+
+    @field_validator("package")
+    @classmethod
+    def _package_inside(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = Path(value).parts
+            if not value.strip() or Path(value).is_absolute() or ".." in parts:
+                raise ValueError(f"{value!r} is not a folder inside the project")
+        return value
 
     @field_validator("features")
     @classmethod
@@ -140,7 +155,12 @@ def open_project(start: Path, catalog: Catalog, *, create: bool = False) -> Proj
     paxx_toml = root / PAXX_TOML
     if pyproject.is_file():
         document = read_toml(pyproject)
-        table = document.get("tool", {}).get("paxx")
+        tool = document.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(
+                f"{PYPROJECT}: [tool] must be a table", "see docs/declaration.md"
+            )
+        table = tool.get("paxx")
         if table is not None or not paxx_toml.is_file():
             return _project(root, pyproject, document, table, catalog)
     if paxx_toml.is_file():
@@ -151,8 +171,16 @@ def open_project(start: Path, catalog: Catalog, *, create: bool = False) -> Proj
 
 def read_toml(path: Path) -> TOMLDocument:
     """Parse a TOML file with tomlkit, reporting the file and line of a syntax error."""
+    data = path.read_bytes()
     try:
-        return tomlkit.parse(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path.name} line {line}: not UTF-8 text", f"save {path.name} as UTF-8"
+        ) from None
+    try:
+        return tomlkit.parse(text)
     except tomlkit.exceptions.ParseError as exc:
         raise ConfigError(
             f"{path.name} line {exc.line}: not valid TOML ({_toml_reason(exc)})",
@@ -160,8 +188,26 @@ def read_toml(path: Path) -> TOMLDocument:
             + (f", column {exc.col}" if exc.col else "")
             + f" of {path.name}",
         ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path.name} is not UTF-8 text", f"save {path.name} as UTF-8") from None
+    except tomlkit.exceptions.TOMLKitError as exc:
+        # Errors tomlkit finds after parsing (a key defined twice) carry no position;
+        # the standard library's parser names the line.
+        at = _tomllib_line(text)
+        where = f" line {at}" if at else ""
+        raise ConfigError(
+            f"{path.name}{where}: not valid TOML ({exc})",
+            f"fix the syntax{f' at line {at}' if at else ''} of {path.name}",
+        ) from None
+
+
+def _tomllib_line(text: str) -> int | None:
+    import tomllib
+
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"at line (\d+)", str(exc))
+        return int(found.group(1)) if found else None
+    return None
 
 
 def _toml_reason(exc: tomlkit.exceptions.ParseError) -> str:
@@ -177,8 +223,6 @@ def _project(
     raw = table.unwrap() if hasattr(table, "unwrap") else (table or {})
     if not isinstance(raw, dict):
         raise ConfigError(f"{source.name}: [tool.paxx] must be a table", "see docs/declaration.md")
-    if source.name == PAXX_TOML:
-        raw = {k: v for k, v in raw.items()}
     declaration = validate(raw, source, catalog)
     return Project(root, source, document, declaration, initialized)
 
@@ -200,7 +244,8 @@ def validate(raw: dict[str, Any], source: Path, catalog: Catalog) -> Declaration
             hint += f"Known keys here: {', '.join(known)}"
         else:
             hint = "see docs/declaration.md for the format of [tool.paxx]"
-        line = _line_of(source, str(error["loc"][-1]) if error["loc"] else "")
+        table = ("tool.paxx." if prefix else "") + ".".join(str(p) for p in error["loc"][:-1])
+        line = _line_of(source, table.rstrip("."), str(error["loc"][-1]) if error["loc"] else "")
         where = f"{source.name}{f' line {line}' if line else ''}"
         raise ConfigError(f"{where}: {location}: {message}", hint) from None
     for feature in declaration.features:
@@ -245,12 +290,26 @@ def _known_keys(location: tuple[Any, ...]) -> list[str]:
     return sorted(Declaration.model_fields)
 
 
-def _line_of(source: Path, key: str) -> int | None:
+def _line_of(source: Path, table: str, key: str) -> int | None:
+    """The line where `key` is set inside the TOML table `table` ("" for the top level).
+
+    Best effort: a `key =` line under the table's header, or a header `[table.key]` or
+    `[table.key.sub]`; inline tables and dotted keys may not be found (then no line).
+    """
     if not key or not source.is_file():
         return None
-    pattern = re.compile(rf"^\s*(\[.*\b{re.escape(key)}\b.*\]|\"?{re.escape(key)}\"?\s*=)")
+    current = ""
+    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    assignment = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
     for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
-        if pattern.match(line):
+        found = header.match(line)
+        if found:
+            current = found.group(1).replace('"', "")
+            full = f"{table}.{key}" if table else key
+            if current == full or current.startswith(f"{full}."):
+                return number
+            continue
+        if current == table and assignment.match(line):
             return number
     return None
 

@@ -119,6 +119,11 @@ def sync(
     if strict_lock:
         check_lock(lock, render.declared_images)
     state = load_state(root)
+    if (root / ENV_FILE).is_dir():
+        raise ConfigError(
+            ".env is a folder, not a file",
+            "move the folder away: paxx writes the project's variables to the file .env",
+        )
     env_bytes = read_bytes(root / ENV_FILE)
     env_text = _decode(env_bytes, ENV_FILE)
     env_doc = envblock.read_env(env_text)
@@ -398,7 +403,7 @@ def _checked_port(key: str, value: str) -> str:
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise ConfigError(
             f".env: {key}={value} is not a port number",
-            f"set {key} to a port number (1024-65535) in .env, or delete it to let paxx pick",
+            f"set {key} to a port number (1-65535) in .env, or delete it to let paxx pick",
         )
     return str(int(value))
 
