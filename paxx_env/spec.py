@@ -157,9 +157,7 @@ def open_project(start: Path, catalog: Catalog, *, create: bool = False) -> Proj
         document = read_toml(pyproject)
         tool = document.get("tool", {})
         if not isinstance(tool, dict):
-            raise ConfigError(
-                f"{PYPROJECT}: [tool] must be a table", "see docs/declaration.md"
-            )
+            raise ConfigError(f"{PYPROJECT}: [tool] must be a table", "see docs/declaration.md")
         table = tool.get("paxx")
         if table is not None or not paxx_toml.is_file():
             return _project(root, pyproject, document, table, catalog)

@@ -42,6 +42,8 @@ class State:
     compose_files: list[str] = field(default_factory=list)
     env_hash: str = ""
     lock_problems: list[str] = field(default_factory=list)
+    #: False when state.json is missing or unreadable: paxx cannot tell its files from edits.
+    recorded: bool = field(default=False, compare=False)
 
 
 def load_state(root: Path) -> State:
@@ -66,6 +68,7 @@ def load_state(root: Path) -> State:
             compose_files=list(raw.get("compose_files", [])),
             env_hash=str(raw.get("env_hash", "")),
             lock_problems=list(raw.get("lock_problems", [])),
+            recorded=True,
         )
     except (TypeError, AttributeError):
         return State()
@@ -74,4 +77,5 @@ def load_state(root: Path) -> State:
 def state_change(state: State) -> Change:
     """The new content of state.json."""
     payload: dict[str, Any] = {"version": STATE_VERSION, **asdict(state)}
+    payload.pop("recorded")
     return Change((json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())

@@ -197,7 +197,7 @@ def sync(
             )
 
         if conflicts and not force:
-            raise _conflict_error(conflicts, root, desired)
+            raise _conflict_error(conflicts, root, desired, state.recorded)
         if force and env_bytes is not None and any(path == ENV_FILE for path, _ in conflicts):
             backup = f"{BACKUP_DIR}/{ENV_FILE}.{_stamp()}"
             changes[backup] = Change(env_bytes, SECRET_MODE)
@@ -546,7 +546,7 @@ def _summaries(
 
 
 def _conflict_error(
-    conflicts: list[tuple[str, str]], root: Path, desired: dict[str, bytes]
+    conflicts: list[tuple[str, str]], root: Path, desired: dict[str, bytes], recorded: bool
 ) -> ConflictError:
     paths = sorted({path for path, _ in conflicts})
     diffs = []
@@ -563,6 +563,14 @@ def _conflict_error(
             tofile=f"{path} (paxx)",
         )
         diffs.append(f"{path}: {why}\n" + "".join(list(diff)[:40]))
+    if not recorded:
+        return ConflictError(
+            f"paxx has no record of what it wrote ({STATE_FILE} is missing or unreadable), "
+            f"so these files may hold your edits: {', '.join(paths)}",
+            "compare them with the diffs below; if the changes are not yours, run again with "
+            f"--force (paxx keeps a copy of each file in {BACKUP_DIR}/)",
+            details="\n".join(diffs),
+        )
     return ConflictError(
         f"refusing to overwrite what you edited: {', '.join(paths)}",
         "change the declaration instead and undo the edit, or run again with --force "

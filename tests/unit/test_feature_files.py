@@ -222,3 +222,21 @@ def test_vector_pulls_in_db(project: Path, paxx: Runner) -> None:
     listing = paxx(project, "feature", "list").out
     assert any(line.startswith("db ") and " required " in line for line in listing.splitlines())
     assert any(line.startswith("vector ") and " yes " in line for line in listing.splitlines())
+
+
+def test_a_lost_record_of_what_paxx_wrote_is_said_and_nothing_is_overwritten(
+    project: Path, paxx: Runner
+) -> None:
+    paxx(project, "feature", "add", "cache")
+    (project / ".paxx/local/state.json").write_text("garbage")
+    before = tree_checksum(project)
+    result = paxx(project, "feature", "add", "email")
+    assert result.code == 2
+    assert result.err.splitlines()[0] == (
+        "paxx: error: paxx has no record of what it wrote (.paxx/local/state.json is missing or "
+        "unreadable), so these files may hold your edits: .env, .env.example, "
+        ".paxx/services/redis.yaml"
+    )
+    assert tree_checksum(project) == before
+    assert paxx(project, "feature", "add", "email", "--force").code == 0
+    assert paxx(project, "feature", "add", "search").code == 0, "the record is back"
