@@ -17,8 +17,9 @@ from typing import Any
 
 from paxx_env.engine import PROJECT_LABEL, SERVICE_LABEL, run_docker
 from paxx_env.envhash import HASH_LABEL, catalog_version, environment_hash
+from paxx_env.errors import ConfigError
 from paxx_env.fsio import read_bytes, sha256
-from paxx_env.lockfile import LOCK_FILE
+from paxx_env.lockfile import LOCK_FILE, read_lock
 from paxx_env.names import PAXX_LABEL
 from paxx_env.paths import PROBED_FILE, catalog_root
 from paxx_env.state import State
@@ -84,7 +85,7 @@ class Drift:
                 "`paxx up --force` regenerates)"
             )
         if self.lock:
-            lines.append(f"paxx.lock is out of date ({'; '.join(self.lock)}): run `paxx lock`")
+            lines.append(f"paxx.lock: {'; '.join(self.lock)}: run `paxx lock`")
         return lines
 
 
@@ -123,6 +124,10 @@ def project_status(
     if root is not None and state.project:
         drift.declaration_changed = current_env_hash(root) != state.env_hash
         drift.edited_files = edited_files(root, state)
+        try:
+            read_lock(root)
+        except ConfigError as error:
+            drift.lock = [error.message]
     for name, item in sorted(containers.items()):
         label = _labels(item).get(HASH_LABEL)
         if state.env_hash and label != state.env_hash:
