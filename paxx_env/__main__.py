@@ -1,13 +1,71 @@
-"""Entry point of the `paxx` command (and `python -m paxx_env`)."""
+"""Entry point of the `paxx` command (and `python -m paxx_env`).
+
+`paxx --version` and `paxx [-C DIR] status [--json]` are answered here without building the
+typer app: they are the commands people and scripts run most, and typer with its pydantic
+adapters costs about 100 ms to import (docs/benchmarks.md). Everything else, `--help`
+included, goes through the command line in cli.py.
+"""
 
 from __future__ import annotations
+
+import sys
 
 
 def main() -> None:
     """Run the command line."""
+    code = _fast(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
     from paxx_env.cli import main as run
 
     run()
+
+
+def _fast(argv: list[str]) -> int | None:
+    """Answer the fast commands; None means "not one of them: use the full command line"."""
+    if argv == ["--version"]:
+        from paxx_env import __version__
+
+        sys.stdout.write(f"paxx {__version__}\n")
+        return 0
+    args = list(argv)
+    folder = "."
+    if len(args) >= 2 and args[0] in ("-C", "--project-dir"):
+        folder, args = args[1], args[2:]
+    elif args and args[0].startswith("--project-dir="):
+        folder, args = args[0].split("=", 1)[1], args[1:]
+    if args not in (["status"], ["status", "--json"]):
+        return None
+    return _status(folder, json_output=args == ["status", "--json"])
+
+
+def _status(folder: str, json_output: bool) -> int:
+    import signal
+    from pathlib import Path
+
+    from paxx_env.errors import PaxxError, UsageError, report
+    from paxx_env.paths import find_root
+
+    signal.signal(signal.SIGINT, lambda _signal, _frame: sys.exit(130))
+    start = (Path.cwd() / folder).resolve()
+    try:
+        if not start.is_dir():
+            raise UsageError(
+                f"{folder} is not a folder", "pass a project folder to -C / --project-dir"
+            )
+        root = find_root(start)
+        if root is None:
+            raise UsageError(
+                f"no pyproject.toml or paxx.toml in {start} or any folder above it",
+                "run paxx in your project folder",
+            )
+        from paxx_env.status import print_status
+
+        print_status(root, json_output)
+    except PaxxError as error:
+        report(error)
+        return error.exit_code
+    return 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ that need them, so `paxx --help`, `paxx --version` and `paxx status` start quick
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -17,12 +16,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from paxx_env import __version__
-from paxx_env.errors import Interrupted, PaxxError, UsageError
+from paxx_env.errors import Interrupted, PaxxError, UsageError, report
 
 if TYPE_CHECKING:
     from paxx_env.catalog import Catalog
     from paxx_env.spec import Project
-    from paxx_env.state import State
     from paxx_env.workspace import SyncResult
 
 HELP = """\
@@ -406,47 +404,9 @@ def status(
 
 
 def _print_status(root: Path, json_output: bool) -> None:
-    from paxx_env.state import load_state
-    from paxx_env.status import load_probed, project_status
+    from paxx_env.status import print_status
 
-    state = load_state(root)
-    if not state.project:
-        state = _preview_state(root)
-    report = project_status(state, load_probed(root), root)
-    if json_output:
-        typer.echo(report.to_json())
-        return
-    from paxx_env.ui import table
-
-    if not report.services:
-        typer.echo("No services declared. Add one with `paxx feature add NAME`.")
-        return
-    rows = []
-    for service in report.services:
-        health = service.health or "-"
-        ports = ", ".join(f"{p.host}:{p.port}->{p.target}" for p in service.ports) or "-"
-        urls = "  ".join(f"{label}: {url}" for label, url in service.urls.items()) or "-"
-        name = service.name if service.declared else f"{service.name} (not declared)"
-        rows.append([name, service.state, health, ports, urls])
-    typer.echo(f"project {report.project}  environment {report.env_hash or '-'}")
-    typer.echo(table(rows, ["SERVICE", "STATE", "HEALTH", "PORTS", "URLS"]))
-    for line in report.drift.messages():
-        typer.echo(f"drift: {line}")
-
-
-def _preview_state(root: Path) -> State:
-    """State for a project paxx has not rendered yet: declared services, nothing running."""
-    from paxx_env.render import render_project
-    from paxx_env.spec import open_project
-    from paxx_env.state import ServiceSummary, State
-
-    catalog = _catalog()
-    project = open_project(root, catalog)
-    render = render_project(catalog, list(project.declaration.features), project.app_name, "")
-    return State(
-        project="",
-        services={name: ServiceSummary(image=render.images[name]) for name in render.services},
-    )
+    print_status(root, json_output)
 
 
 @app.command()
@@ -576,21 +536,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="paxx", standalone_mode=True)
     except PaxxError as error:
-        _report(error)
+        report(error)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        _report(Interrupted("interrupted", ""))
+        report(Interrupted("interrupted", ""))
         sys.exit(Interrupted.exit_code)
-
-
-def _report(error: PaxxError) -> None:
-    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
-    red, dim, reset = ("\x1b[31m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
-    sys.stderr.write(f"{red}paxx: error:{reset} {error.message}\n")
-    if error.hint:
-        sys.stderr.write(f"{dim}  fix:{reset} {error.hint}\n")
-    if error.details:
-        sys.stderr.write("\n" + error.details.rstrip() + "\n")
 
 
 # The commands of the reproducible environment register on `app` when their module loads.

@@ -7,6 +7,9 @@ refused change, 130 for an interruption.
 
 from __future__ import annotations
 
+import os
+import sys
+
 
 class PaxxError(Exception):
     """A failure with a message for the user and a hint on how to fix it."""
@@ -47,3 +50,14 @@ class Interrupted(PaxxError):
     """The user pressed Ctrl-C."""
 
     exit_code = 130
+
+
+def report(error: PaxxError) -> None:
+    """Print an error as paxx does: `paxx: error: WHAT`, `  fix: HOW`, then any details."""
+    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    red, dim, reset = ("\x1b[31m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
+    sys.stderr.write(f"{red}paxx: error:{reset} {error.message}\n")
+    if error.hint:
+        sys.stderr.write(f"{dim}  fix:{reset} {error.hint}\n")
+    if error.details:
+        sys.stderr.write("\n" + error.details.rstrip() + "\n")

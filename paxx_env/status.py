@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from paxx_env.fsio import read_bytes, sha256
 from paxx_env.lockfile import LOCK_FILE, read_lock
 from paxx_env.names import PAXX_LABEL
 from paxx_env.paths import PROBED_FILE, catalog_root
-from paxx_env.state import State
+from paxx_env.state import ServiceSummary, State, load_state
 
 SCHEMA = 1
 _HEALTH = re.compile(r"\((healthy|unhealthy|health: starting)\)")
@@ -164,6 +165,47 @@ def project_status(
             )
         )
     return ProjectStatus(state.project, services, state.env_hash, drift)
+
+
+def print_status(root: Path, json_output: bool) -> None:
+    """`paxx status`: the report as a table (or JSON) on stdout."""
+    state = load_state(root)
+    if not state.project:
+        state = preview_state(root)
+    report = project_status(state, load_probed(root), root)
+    if json_output:
+        sys.stdout.write(report.to_json() + "\n")
+        return
+    if not report.services:
+        sys.stdout.write("No services declared. Add one with `paxx feature add NAME`.\n")
+        return
+    from paxx_env.ui import table
+
+    rows = []
+    for service in report.services:
+        ports = ", ".join(f"{p.host}:{p.port}->{p.target}" for p in service.ports) or "-"
+        urls = "  ".join(f"{label}: {url}" for label, url in service.urls.items()) or "-"
+        name = service.name if service.declared else f"{service.name} (not declared)"
+        rows.append([name, service.state, service.health or "-", ports, urls])
+    lines = [f"project {report.project}  environment {report.env_hash or '-'}"]
+    lines.append(table(rows, ["SERVICE", "STATE", "HEALTH", "PORTS", "URLS"]))
+    lines += [f"drift: {line}" for line in report.drift.messages()]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def preview_state(root: Path) -> State:
+    """State for a project paxx has not rendered yet: declared services, nothing running."""
+    from paxx_env.catalog import load_catalog
+    from paxx_env.render import render_project
+    from paxx_env.spec import open_project
+
+    catalog = load_catalog()
+    project = open_project(root, catalog)
+    render = render_project(catalog, list(project.declaration.features), project.app_name, "")
+    return State(
+        project="",
+        services={name: ServiceSummary(image=render.images[name]) for name in render.services},
+    )
 
 
 def current_env_hash(root: Path) -> str:

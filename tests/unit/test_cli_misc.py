@@ -97,3 +97,19 @@ def test_the_wheel_ships_the_catalog(tmp_path: Path) -> None:
     for profile in (root / "profiles").glob("*/profile.toml"):
         assert f"paxx_env/_catalog/profiles/{profile.parent.name}/profile.toml" in names
     assert "paxx_env/cli.py" in names
+
+
+def test_the_fast_commands_answer_like_the_full_command_line(tmp_path: Path, project: Path) -> None:
+    # `--version` and `status` skip building the typer app; they must behave the same.
+    assert run_cli(tmp_path, "--version").out == f"paxx {__version__}\n"
+    outside = run_cli(tmp_path, "status")
+    assert (outside.code, outside.out) == (2, "")
+    assert outside.err.splitlines() == [
+        f"paxx: error: no pyproject.toml or paxx.toml in {tmp_path} or any folder above it",
+        "  fix: run paxx in your project folder",
+    ]
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.paxx]\nfeatures = ["cache"]\n')
+    fast = run_cli(project, "status", "--json")
+    assert fast.code == 0, fast.output
+    assert '"name": "redis"' in fast.out and '"state": "not created"' in fast.out
