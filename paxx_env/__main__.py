@@ -1,9 +1,10 @@
 """Entry point of the `paxx` command (and `python -m paxx_env`).
 
-`paxx --version` and `paxx [-C DIR] status [--json]` are answered here without building the
-typer app: they are the commands people and scripts run most, and typer with its pydantic
-adapters costs about 100 ms to import (docs/benchmarks.md). Everything else, `--help`
-included, goes through the command line in cli.py.
+`paxx --version`, `paxx [-C DIR] status [--json]` and a `paxx [-C DIR] up` that has nothing
+to do are answered here without building the typer app or loading the catalog: they are the
+commands people and scripts run most, and typer with its pydantic adapters costs about 100 ms
+to import (docs/benchmarks.md). Everything else, `--help` included, goes through the
+command line in cli.py.
 """
 
 from __future__ import annotations
@@ -34,9 +35,35 @@ def _fast(argv: list[str]) -> int | None:
         folder, args = args[1], args[2:]
     elif args and args[0].startswith("--project-dir="):
         folder, args = args[0].split("=", 1)[1], args[1:]
+    if args == ["up"]:
+        return _up_if_nothing_to_do(folder)
     if args not in (["status"], ["status", "--json"]):
         return None
     return _status(folder, json_output=args == ["status", "--json"])
+
+
+def _up_if_nothing_to_do(folder: str) -> int | None:
+    """`paxx up` when everything is already up: the same output, without the full machinery."""
+    from pathlib import Path
+
+    from paxx_env.errors import PaxxError
+    from paxx_env.paths import find_root
+
+    root = find_root((Path.cwd() / folder).resolve())
+    if root is None:
+        return None
+    try:
+        from paxx_env.uprecord import nothing_to_do
+
+        services = nothing_to_do(root)
+    except PaxxError:
+        return None  # let the full command report it
+    if services is None:
+        return None
+    width = max(len(s) for s in services)
+    for service in services:
+        sys.stderr.write(f"{service:<{width}}  already up\n")
+    return _status(str(root), json_output=False)
 
 
 def _status(folder: str, json_output: bool) -> int:

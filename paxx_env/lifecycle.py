@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from paxx_env import engine, workspace
 from paxx_env.catalog import Catalog
 from paxx_env.errors import ConflictError, Interrupted, PaxxError, ServiceFailed, UsageError
-from paxx_env.fsio import Change, apply_changes
-from paxx_env.paths import ENV_FILE, PROBED_FILE
+from paxx_env.mirror import registry_mirror, through_mirror
+from paxx_env.paths import ENV_FILE
 from paxx_env.ports import port_is_free
 from paxx_env.spec import Project
 from paxx_env.state import load_state
+from paxx_env.uprecord import already_up, fingerprint_of, load_up_record, record_up
 
 POLL_SECONDS = 0.1
 _INTERRUPTED_WAITING = Interrupted(
@@ -65,6 +64,15 @@ def up(
             "add a feature first, e.g. `paxx feature add cache` (`paxx feature list` shows all)",
         )
     targets = check_services(services, declared) if services else declared
+    # python-on-whales takes ~300 ms to import and is needed only to start containers: when
+    # the last `up` left things as they are on disk now (probably nothing to start), it is
+    # not loaded at all; otherwise it loads in the background while paxx renders.
+    state = load_state(project.root)
+    likely_noop = load_up_record(project.root).get("runtime") == fingerprint_of(
+        project.root, state.project, state.compose_files
+    )
+    if not likely_noop:
+        threading.Thread(target=engine.warm_up, daemon=True).start()
     info = engine.check_engine()
     result = workspace.sync(
         project,
@@ -75,15 +83,29 @@ def up(
         strict_lock=True,
     )
     stack = open_stack(result, project)
-    existing = stack.containers()
+    mirror = registry_mirror()
+    images = {s: through_mirror(result.render.images[s], mirror) for s in targets}
+    volumes = [f"{stack.name}_{v}" for s in targets for v in catalog.services[s].volumes]
+    # Three independent questions to the engine, asked at once.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        existing_answer = pool.submit(stack.containers)
+        volumes_answer = pool.submit(stack.volumes_created, volumes)
+        missing_answer = pool.submit(stack.missing_images, images.values())
+        existing = existing_answer.result()
+        created = volumes_answer.result()
+        missing = set(missing_answer.result())
     stale = [c.id for c in existing if c.paxx_service and c.paxx_service not in declared]
     stack.remove_containers(stale)
-    _check_secrets_match_volumes(project, stack, result, catalog, targets)
+    fingerprint = fingerprint_of(project.root, result.project_name, result.compose_files)
+    if not stale and already_up(project.root, existing, targets, fingerprint):
+        for service in targets:
+            emit(Event(service, "healthy", 0.0, "already up"))
+        return result
+    _check_secrets_match_volumes(project, stack, result, catalog, targets, created)
     running = {c.service for c in existing if c.state == "running"}
     _check_ports(result, catalog, [s for s in targets if s not in running])
 
-    missing = set(stack.missing_images(result.render.images[s] for s in targets))
-    to_pull = [s for s in targets if result.render.images[s] in missing]
+    to_pull = [s for s in targets if images[s] in missing]
     if to_pull:
         started = time.monotonic()
         for service in to_pull:
@@ -106,19 +128,9 @@ def up(
         )
     except (KeyboardInterrupt, Interrupted):
         raise _INTERRUPTED_WAITING from None
-    record_probed(project.root, probed)
+    containers = {c.service: c.id for c in stack.containers() if c.service in targets}
+    record_up(project.root, probed, fingerprint, containers)
     return result
-
-
-def record_probed(root: Path, container_ids: list[str]) -> None:
-    """Remember containers paxx saw pass their health check before Docker ran it.
-
-    Engines before 25 run the first check one `interval` after the start; until then Docker
-    says "starting" although paxx already ran the same check successfully. `paxx status`
-    reports those containers as healthy.
-    """
-    data = (json.dumps({"healthy": sorted(container_ids)}) + "\n").encode()
-    apply_changes(root, {PROBED_FILE: Change(data)})
 
 
 def check_services(requested: list[str], declared: list[str]) -> list[str]:
@@ -156,6 +168,7 @@ def _check_secrets_match_volumes(
     result: workspace.SyncResult,
     catalog: Catalog,
     services: list[str],
+    created: dict[str, str],
 ) -> None:
     """Refuse to start a service whose data volume predates the secrets in .env.
 
@@ -174,10 +187,8 @@ def _check_secrets_match_volumes(
         if not keys:
             continue
         for volume in catalog.services[service].volumes:
-            created = stack.volume_created(f"{stack.name}_{volume}")
-            if created is None:
-                continue
-            volume_time = _parse_time(created)
+            when = created.get(f"{stack.name}_{volume}")
+            volume_time = _parse_time(when) if when else None
             if volume_time is None:
                 continue
             newer = [k for k in keys if _after(generated.get(k, ""), volume_time)]

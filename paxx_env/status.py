@@ -280,7 +280,7 @@ def _health(item: dict[str, Any], probed: set[str]) -> str:
 
 
 def load_probed(root: Path) -> set[str]:
-    """Container ids recorded by the last `paxx up` (see lifecycle.record_probed)."""
+    """Container ids the last `paxx up` saw healthy (see lifecycle.record_up)."""
     try:
         data = json.loads((root / PROBED_FILE).read_text(encoding="utf-8"))
         return {str(i) for i in data.get("healthy", [])}

@@ -78,7 +78,9 @@ class Progress:
                 self.services.append(event.service)
                 self.width = max(self.width, len(event.service))
                 self.since[event.service] = time.monotonic()
-            if event.phase in {"healthy", "pulled"}:
+            if event.detail == "already up":
+                text = "already up"
+            elif event.phase in {"healthy", "pulled"}:
                 text = f"{event.phase} in {event.elapsed:.1f} s"
             elif event.phase == "failed":
                 text = f"failed after {event.elapsed:.1f} s: {event.detail}"

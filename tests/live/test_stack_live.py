@@ -226,3 +226,29 @@ def test_an_unreachable_engine_is_a_two_line_error(
         lines[1]
         == "  fix: start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it"
     )
+
+
+def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(live: Make) -> None:
+    root = live("noop", "cache")
+    assert run_cli(root, "up").code == 0
+    again = run_cli(root, "up")
+    assert again.code == 0, again.output
+    assert again.err == "redis  already up\n"
+    assert "redis    running  healthy" in again.out
+    # A changed input (here the declaration) means real work again.
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('features = ["cache"]', 'features = ["cache", "email"]')
+    )
+    changed = run_cli(root, "up")
+    assert changed.code == 0, changed.output
+    assert (
+        "mailpit" in changed.err
+        and "already up" not in changed.err.split("mailpit")[1].split("\n")[0]
+    )
+    # A container stopped behind paxx's back is noticed too.
+    project = env_of(root)["COMPOSE_PROJECT_NAME"]
+    subprocess.run(["docker", "stop", f"{project}-redis-1"], capture_output=True, check=True)
+    restarted = run_cli(root, "up")
+    assert restarted.code == 0, restarted.output
+    assert "redis     healthy in" in restarted.err
