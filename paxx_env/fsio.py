@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import hashlib
 import os
 import tempfile
@@ -49,6 +48,9 @@ def apply_changes(root: Path, changes: Mapping[str, Change]) -> None:
     """Write or delete files under `root` so that each is wholly old or wholly new."""
     staged: list[tuple[Path, Path]] = []
     deletions: list[Path] = []
+    _remove_stale(
+        {(root / relative).parent for relative in changes if (root / relative).parent.is_dir()}
+    )
     try:
         for relative, change in sorted(changes.items()):
             target = root / relative
@@ -82,11 +84,15 @@ def apply_changes(root: Path, changes: Mapping[str, Change]) -> None:
     _fsync_dirs({target.parent for _, target in staged} | {t.parent for t in deletions})
 
 
-def _stage(target: Path, change: Change) -> Path:
+def _remove_stale(folders: set[Path]) -> None:
     # A temporary file left by a paxx process that was killed mid-write is stale: paxx
     # commands on a project are serialized, so none is in use now.
-    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.paxx-tmp"):
-        stale.unlink(missing_ok=True)
+    for folder in folders:
+        for stale in folder.glob(".*.paxx-tmp"):
+            stale.unlink(missing_ok=True)
+
+
+def _stage(target: Path, change: Change) -> Path:
     descriptor, name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".paxx-tmp", dir=target.parent
     )

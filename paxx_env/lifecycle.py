@@ -21,6 +21,7 @@ from paxx_env.state import load_state
 from paxx_env.uprecord import already_up, fingerprint_of, load_up_record, record_up
 
 POLL_SECONDS = 0.1
+INSPECT_SECONDS = 0.5
 _INTERRUPTED_WAITING = Interrupted(
     "interrupted while waiting; the services go on starting in the background",
     "run `paxx status` to see them, or `paxx up` to wait again",
@@ -236,10 +237,19 @@ def wait_until_healthy(
     probe_output: dict[str, str] = {}
     ids = {c.service: c.id for c in stack.containers() if c.service in pending}
     pool = ThreadPoolExecutor(max_workers=max(1, len(services)), thread_name_prefix="probe")
+    # With paxx's own probes deciding readiness, Docker's view is needed only to notice a
+    # container that exits or turns unhealthy: asking for it less often leaves the CPU to
+    # the services that are starting (each `docker inspect` is a CLI process).
+    inspect_every = INSPECT_SECONDS if probe else POLL_SECONDS
+    states: dict[str, engine.ContainerState] = {}
+    inspected = 0.0
     try:
         while pending:
             now = time.monotonic()
-            states = {c.service: c for c in stack.inspect([ids[s] for s in pending if s in ids])}
+            if now - inspected >= inspect_every:
+                found = stack.inspect([ids[s] for s in pending if s in ids])
+                states = {c.service: c for c in found}
+                inspected = now
             for service in sorted(pending):
                 state = states.get(service)
                 if state is None:
@@ -311,11 +321,13 @@ def _probe_until_ready(
 ) -> tuple[bool, str]:
     output = ""
     while not stop.is_set():
+        began = time.monotonic()
         ok, output = stack.probe(container_id, test, PROBE_TIMEOUT)
         report(output)
         if ok:
             return True, output
-        stop.wait(POLL_SECONDS)
+        # One probe every POLL_SECONDS at most; a slow check runs again at once.
+        stop.wait(max(0.0, POLL_SECONDS - (time.monotonic() - began)))
     return False, output
 
 

@@ -6,6 +6,7 @@ not part of the output: the Compose files refer to them as ${VARIABLES} kept in 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
@@ -258,7 +259,13 @@ def expand(template: str, values: dict[str, str]) -> str:
     """Fill a value template (`{{ VAR }}`, `{{ VAR | urlquote }}`) from `values`."""
     if "{" not in template:
         return template
-    return _JINJA.from_string(template).render(values)
+    return _compiled(template).render(values)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(template: str) -> jinja2.Template:
+    """Value templates repeat (every render expands the same ones): compile each once."""
+    return _JINJA.from_string(template)
 
 
 def resolve_values(

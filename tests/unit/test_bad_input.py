@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import PYPROJECT, Runner, tree_checksum
 
@@ -789,8 +790,12 @@ CASES = [
     Case(
         "catalog-service-not-yaml",
         ("feature", "add", "kv"),
-        "services/kv.yaml line 2: not valid YAML "
-        "(expected the node content, but found '<stream end>')",
+        "services/kv.yaml line 2: not valid YAML ("
+        + (  # libyaml's wording when PyYAML has it built in, else PyYAML's own
+            "did not find expected node content)"
+            if hasattr(yaml, "CSafeLoader")
+            else "expected the node content, but found '<stream end>')"
+        ),
         CATALOG_HINT,
         catalog("image: [\n"),
         env=CATALOG_ENV,

@@ -133,9 +133,8 @@ def test_bad_service_files_are_rejected_naming_file_and_key(
     with pytest.raises(ConfigError) as caught:
         load_catalog(write_catalog(tmp_path, service))
     if message is None:
-        assert caught.value.message == (
-            "services/svc.yaml line 2: not valid YAML (expected ',' or ']', but got '<stream end>')"
-        )
+        # The problem's wording is PyYAML's (libyaml's when it is built in); paxx adds the line.
+        assert caught.value.message.startswith("services/svc.yaml line 2: not valid YAML (")
     else:
         assert caught.value.message == message
 
