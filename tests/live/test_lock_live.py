@@ -198,3 +198,28 @@ def test_status_reports_drift_while_running(live: Make, paxx: Runner) -> None:
     assert after["drift"]["declaration_changed"] is False
     assert after["drift"]["stale_containers"] == []
     assert {s["env_hash"] for s in after["services"]} == {after["env_hash"]}
+
+
+def test_redis_real_a_clone_runs_the_locked_digest(
+    live: Make, paxx: Runner, tmp_path: Path
+) -> None:
+    """Commit pyproject.toml + paxx.lock + generated files; a fresh clone runs the same bytes."""
+    root = live("original", "cache")
+    assert paxx(root, "lock").code == 0
+    digest = (root / "paxx.lock").read_text().split('digest = "')[1].split('"')[0]
+    clone = root.parent / "clone"
+    clone.mkdir()
+    for path in root.rglob("*"):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and relative != ".env" and not relative.startswith(".paxx/local/"):
+            (clone / relative).parent.mkdir(parents=True, exist_ok=True)
+            (clone / relative).write_bytes(path.read_bytes())
+    # Same [project].name: paxx gives the clone its own Compose project name on this machine.
+    try:
+        result = paxx(clone, "up")
+        assert result.code == 0, result.output
+        reference, running = running_image(clone, "redis")
+        assert reference == f"redis:7.4.2-alpine@{digest}"
+        assert running == image_id(f"redis@{digest}")
+    finally:
+        paxx(clone, "down", "--volumes", "--yes")

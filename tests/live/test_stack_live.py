@@ -252,3 +252,19 @@ def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(live: Ma
     restarted = run_cli(root, "up")
     assert restarted.code == 0, restarted.output
     assert "redis     healthy in" in restarted.err
+
+
+def test_up_pulls_only_what_is_missing_and_says_so(live: Make) -> None:
+    root = live("pull", "email", "cache")
+    image = "axllent/mailpit:v1.27"
+    # Only the local tag goes (its layers stay, shared with other tags); the registry serves
+    # it again, so the next `up` must pull it and nothing else.
+    subprocess.run(["docker", "image", "rm", image], capture_output=True, check=True)
+    result = run_cli(root, "up")
+    assert result.code == 0, result.output
+    lines = result.err.splitlines()
+    assert "mailpit  pulling" in lines
+    assert not any(line.startswith("redis") and "pulling" in line for line in lines)
+    assert (
+        subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
+    )
