@@ -345,7 +345,14 @@ class Project:
 
     def pull(self, services: list[str]) -> None:
         """Pull the images of `services`, in parallel (Compose does that)."""
-        self._whales("pull", self.client.compose.pull, services, quiet=True)
+
+        # Compose prints "Pulling"/"Pulled" even with --quiet; paxx shows its own progress
+        # lines, so Compose's go to the debug log.
+        def pull_quietly() -> None:
+            for _source, line in self.client.compose.pull(services, stream_logs=True):
+                log.debug("pull", output=line.decode(errors="replace").strip())
+
+        self._whales("pull", pull_quietly)
 
     def start(self, services: list[str]) -> None:
         """Create and start the services' containers without waiting for them."""
