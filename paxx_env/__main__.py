@@ -71,7 +71,7 @@ def _status(folder: str, json_output: bool) -> int:
     from pathlib import Path
 
     from paxx_env.errors import PaxxError, UsageError, report
-    from paxx_env.paths import find_root
+    from paxx_env.paths import require_root
 
     signal.signal(signal.SIGINT, lambda _signal, _frame: sys.exit(130))
     start = (Path.cwd() / folder).resolve()
@@ -80,12 +80,7 @@ def _status(folder: str, json_output: bool) -> int:
             raise UsageError(
                 f"{folder} is not a folder", "pass a project folder to -C / --project-dir"
             )
-        root = find_root(start)
-        if root is None:
-            raise UsageError(
-                f"no pyproject.toml or paxx.toml in {start} or any folder above it",
-                "run paxx in your project folder",
-            )
+        root = require_root(start)
         from paxx_env.status import print_status
 
         print_status(root, json_output)

@@ -392,14 +392,9 @@ def status(
 
     Works whether or not anything is running.
     """
-    from paxx_env.paths import find_root
+    from paxx_env.paths import require_root
 
-    root = find_root(_start())
-    if root is None:
-        raise UsageError(
-            f"no pyproject.toml or paxx.toml in {_start()} or any folder above it",
-            "run paxx in your project folder",
-        )
+    root = require_root(_start())
     _print_status(root, json_output)
 
 
@@ -459,15 +454,10 @@ def down(
     """
     from paxx_env import lifecycle
     from paxx_env.engine import check_engine
-    from paxx_env.paths import find_root
+    from paxx_env.paths import require_root
     from paxx_env.state import load_state
 
-    root = find_root(_start())
-    if root is None:
-        raise UsageError(
-            f"no pyproject.toml or paxx.toml in {_start()} or any folder above it",
-            "run paxx in your project folder",
-        )
+    root = require_root(_start())
     state = load_state(root)
     if not state.project:
         typer.echo("Nothing to stop: this project has not been started.")

@@ -246,15 +246,9 @@ def gc(
 
 
 def _root() -> Path:
-    from paxx_env.paths import find_root
+    from paxx_env.paths import require_root
 
-    root = find_root(_start())
-    if root is None:
-        raise UsageError(
-            f"no pyproject.toml or paxx.toml in {_start()} or any folder above it",
-            "run paxx in your project folder",
-        )
-    return root
+    return require_root(_start())
 
 
 def _app_environment(show_secrets: bool) -> tuple[dict[str, str], list[str]]:

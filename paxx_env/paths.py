@@ -37,3 +37,16 @@ def find_root(start: Path) -> Path | None:
         if (folder / "pyproject.toml").is_file() or (folder / "paxx.toml").is_file():
             return folder
     return None
+
+
+def require_root(start: Path) -> Path:
+    """The project folder at or above `start`, or a UsageError saying there is none."""
+    from paxx_env.errors import UsageError
+
+    root = find_root(start)
+    if root is None:
+        raise UsageError(
+            f"no pyproject.toml or paxx.toml in {start} or any folder above it",
+            "run paxx in your project folder",
+        )
+    return root

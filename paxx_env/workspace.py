@@ -459,34 +459,22 @@ def _plan_files(
     for path in sorted(set(desired) | set(state.files)):
         current = read_bytes(root / path)
         new = desired.get(path)
-        ours = current is not None and state.files.get(path) == sha256(current)
-        if new is None:
-            if current is None:
-                continue
-            if ours:
-                changes[path] = Change(None)
-                actions.append(Action("delete", path))
-            elif force:
-                changes[f"{BACKUP_DIR}/{path}.{stamp}"] = Change(current)
-                changes[path] = Change(None)
-                actions.append(Action("delete", path, f"edited copy saved in {BACKUP_DIR}/"))
-            else:
-                conflicts.append((path, "edited by hand, and no longer generated"))
-            continue
         if current == new:
-            actions.append(Action("identical", path))
-        elif current is None:
+            if new is not None:
+                actions.append(Action("identical", path))
+            continue
+        verb = "create" if current is None else "delete" if new is None else "update"
+        ours = current is not None and state.files.get(path) == sha256(current)
+        if current is None or ours or force:
+            detail = ""
+            if current is not None and not ours:
+                changes[f"{BACKUP_DIR}/{path}.{stamp}"] = Change(current)
+                detail = f"edited copy saved in {BACKUP_DIR}/"
             changes[path] = Change(new)
-            actions.append(Action("create", path))
-        elif ours:
-            changes[path] = Change(new)
-            actions.append(Action("update", path))
-        elif force:
-            changes[f"{BACKUP_DIR}/{path}.{stamp}"] = Change(current)
-            changes[path] = Change(new)
-            actions.append(Action("update", path, f"edited copy saved in {BACKUP_DIR}/"))
+            actions.append(Action(verb, path, detail))
         else:
-            conflicts.append((path, "edited by hand"))
+            why = "edited by hand" + (", and no longer generated" if new is None else "")
+            conflicts.append((path, why))
     return actions, changes, conflicts
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import Runner, make_project
 from paxx_env import envblock
+from paxx_env.catalog import load_catalog
 
 
 def _engine_problem() -> str:
@@ -65,6 +66,10 @@ SHARED_STATE = os.environ.get("PAXX_TEST_STATE_HOME", "")
 def _shared_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     if SHARED_STATE:
         monkeypatch.setenv("XDG_STATE_HOME", SHARED_STATE)
+
+
+#: Every feature of the catalog, for tests that run them all at once.
+ALL_FEATURES = tuple(sorted(load_catalog().features))
 
 
 def env_of(root: Path) -> dict[str, str]:

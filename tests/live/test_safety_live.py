@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner, run_cli
-from live.conftest import env_of
+from live.conftest import ALL_FEATURES, env_of
 
 Make = Callable[..., Path]
 
@@ -211,18 +211,7 @@ def test_compose_missing_or_too_old_is_a_two_line_error(
 
 
 def test_secure_defaults_of_every_feature_at_once_on_the_engine(live: Make, paxx: Runner) -> None:
-    root = live(
-        "secure",
-        "cache",
-        "db",
-        "vector",
-        "storage",
-        "email",
-        "search",
-        "tracing",
-        "tasks",
-        "websocket",
-    )
+    root = live("secure", *ALL_FEATURES)
     assert paxx(root, "up").code == 0
     project = env_of(root)["COMPOSE_PROJECT_NAME"]
     ids = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={project}").split()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner, dotenv_replace, run_cli
-from live.conftest import env_of
+from live.conftest import ALL_FEATURES, env_of
 
 Make = Callable[..., Path]
 
@@ -25,18 +25,7 @@ def volumes_of(project: str) -> list[str]:
 
 
 def test_every_generated_compose_file_passes_compose_config(live: Make, paxx: Runner) -> None:
-    root = live(
-        "all",
-        "cache",
-        "db",
-        "vector",
-        "storage",
-        "email",
-        "search",
-        "tracing",
-        "tasks",
-        "websocket",
-    )
+    root = live("all", *ALL_FEATURES)
     # Plain `docker compose` in the project folder (COMPOSE_FILE from .env) accepts the files.
     done = subprocess.run(
         ["docker", "compose", "config", "--quiet"], cwd=root, capture_output=True, text=True
