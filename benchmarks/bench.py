@@ -1459,10 +1459,11 @@ def write_page(
             "PyYAML, tomlkit, typer: about 0.4 s on this machine), checking the engine, "
             "rendering and writing the files (about 0.1 s), and python-on-whales, which starts "
             "the containers and loads in the background meanwhile (about 0.3 s of CPU on two "
-            "cores). After that, paxx sees each service ready within one probe pause of it "
-            "answering (0.1 s growing to 0.5 s, to keep `docker exec` from slowing the "
-            "services' own start) and exits about 0.2 s after the last one; see the P1 "
-            "section. Against what a user would otherwise run, `docker compose up -d --wait`, "
+            "cores). The services also come up later while `paxx up` runs than alone "
+            "(postgres by about a second, see *ready during `paxx up`* in the P1 section): "
+            "on two cores, paxx's own start and its probes share the CPU with them; the probe "
+            "pause grows from 0.1 s to 0.5 s to keep `docker exec` from adding to that. "
+            "Against what a user would otherwise run, `docker compose up -d --wait`, "
             "paxx is more than twice as fast on this engine (it has no health-check "
             "`start_interval`, so Compose waits one 10 s interval).",
             "",
