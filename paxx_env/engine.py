@@ -34,6 +34,9 @@ VOLUME_LABEL = "com.docker.compose.volume"
 #: Engine API 1.44 (Docker Engine 25) added the healthcheck start_interval.
 START_INTERVAL_API = (1, 44)
 MIN_COMPOSE = (2, 20)
+#: How long the engine may take to say its version: a remote engine that drops packets is
+#: reported after this, not after the docker CLI's own (much longer) timeout.
+ENGINE_TIMEOUT = 5.0
 _INSTALL_HINT = (
     "install Docker Engine with the Compose v2 plugin: https://docs.docker.com/engine/install/"
 )
@@ -124,9 +127,11 @@ def check_engine() -> EngineInfo:
     # Both commands take tens of milliseconds; ask them at the same time.
     with ThreadPoolExecutor(max_workers=1) as pool:
         compose_answer = pool.submit(
-            run_docker, ["compose", "version", "--short"], timeout=10, check=False
+            run_docker, ["compose", "version", "--short"], timeout=ENGINE_TIMEOUT, check=False
         )
-        engine = run_docker(["version", "--format", "{{json .}}"], timeout=10, check=False)
+        engine = run_docker(
+            ["version", "--format", "{{json .}}"], timeout=ENGINE_TIMEOUT, check=False
+        )
         compose = compose_answer.result().strip()
     try:
         server = json.loads(engine or "{}").get("Server") or {}
