@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import signal
@@ -9,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -55,13 +56,20 @@ def test_postgres_real_ctrl_c_while_waiting_exits_130_and_the_next_up_works(live
     assert again.code == 0, again.output
 
 
-def test_a_kept_port_taken_by_another_process_stops_up_with_the_holder(live: Make) -> None:
-    root = live("taken", "cache")
-    port = int(env_of(root)["PAXX_REDIS_PORT"])
+@contextlib.contextmanager
+def listening_on(port: int) -> Iterator[None]:
+    """This test process listens on 127.0.0.1:port (so paxx should name it as the holder)."""
     with socket.socket() as holder:
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("127.0.0.1", port))
         holder.listen()
+        yield
+
+
+def test_a_kept_port_taken_by_another_process_stops_up_with_the_holder(live: Make) -> None:
+    root = live("taken", "cache")
+    port = int(env_of(root)["PAXX_REDIS_PORT"])
+    with listening_on(port):
         result = run_cli(root, "up")
     assert result.code == 1
     program = Path("/proc/self/comm").read_text().strip()
@@ -258,10 +266,7 @@ def test_doctor_reports_each_check_with_a_fix(live: Make, paxx: Runner) -> None:
     overlay.write_text(overlay.read_text() + "# mine\n")
     assert paxx(root, "down").code == 0
     port = int(env_of(root)["PAXX_REDIS_PORT"])
-    with socket.socket() as holder:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        holder.bind(("127.0.0.1", port))
-        holder.listen()
+    with listening_on(port):
         sick = run_cli(root, "doctor")
     assert sick.code == 1
     program = Path("/proc/self/comm").read_text().strip()
