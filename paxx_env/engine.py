@@ -1,10 +1,10 @@
 """The only module that talks to Docker.
 
-Compose operations (pull, up, down, logs) and volume management go through python-on-whales.
-Importing python-on-whales costs about 300 ms, so the read-only calls on paxx's fast paths
-(`paxx status`, the engine version check, the health polling of `paxx up`) call the docker CLI
-through `run_docker`, the one function every such call goes through: it builds argv as a
-list, logs it, and raises EngineError carrying argv, exit code and output.
+Starting things (compose pull, compose up) goes through python-on-whales. Importing it costs
+about 300 ms, so every other call (status, the engine check, health polling and probes,
+logs, teardown, volumes, images) runs the docker CLI through `run_docker`, the one function
+such calls go through: it builds argv as a list, logs it, and raises EngineError carrying
+argv, exit code and output.
 """
 
 from __future__ import annotations
@@ -363,10 +363,6 @@ class Project:
         """Create and start the services' containers without waiting for them."""
         self._whales("up", self.client.compose.up, services, detach=True, quiet=True)
 
-    def stop_and_remove(self) -> None:
-        """Stop and remove the project's containers and network (volumes stay)."""
-        self._whales("down", self.client.compose.down, quiet=True)
-
     def remove_containers(self, ids: list[str]) -> None:
         """Force-remove containers (used for services that are no longer declared)."""
         if ids:
@@ -423,10 +419,6 @@ class Project:
             args += ["--file", str(path)]
         return args
 
-    def volumes(self, names: set[str]) -> list[str]:
-        """The project's volumes whose Compose name is in `names`."""
-        return project_volumes(self.name, names)
-
     def volumes_created(self, volumes: list[str]) -> dict[str, str]:
         """Creation time (RFC 3339) of each volume that exists, in one engine call."""
         if not volumes:
@@ -435,11 +427,6 @@ class Project:
             ["volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", *volumes], check=False
         )
         return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
-
-    def remove_volumes(self, volumes: list[str]) -> None:
-        """Delete the given volumes."""
-        if volumes:
-            run_docker(["volume", "rm", *volumes])
 
 
 def describe_port_holder(port: int) -> str:

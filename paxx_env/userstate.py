@@ -75,11 +75,6 @@ def registry_transaction() -> Iterator[Registry]:
         apply_changes(home, {"projects.json": Change(data)})
 
 
-def load_registry() -> Registry:
-    """Read the registry without locking (for read-only checks)."""
-    return _load(state_home() / "projects.json")
-
-
 def _load(path: Path) -> Registry:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

@@ -72,7 +72,6 @@ class SyncResult:
     render: Render
     values: dict[str, str]
     actions: list[Action] = field(default_factory=list)
-    generated_secrets: list[str] = field(default_factory=list)
     compose_files: list[str] = field(default_factory=list)
     lock_problems: list[str] = field(default_factory=list)
     env_hash: str = ""
@@ -223,12 +222,10 @@ def sync(
             name=values["COMPOSE_PROJECT_NAME"],
             ports=sorted(int(values[e.key]) for e in owned if e.kind == "port"),
         )
-    secret_keys = {e.key for e in owned if e.kind == "secret"}
     return SyncResult(
         render=render,
         values=values,
         actions=result_actions,
-        generated_secrets=sorted(k for k in generated if k in secret_keys),
         compose_files=compose_files,
         lock_problems=lock_problems,
         env_hash=env_hash,
