@@ -4,7 +4,7 @@
 to do are answered here without building the typer app or loading the catalog: they are the
 commands people and scripts run most, and typer with its pydantic adapters costs about 100 ms
 to import (docs/benchmarks.md). Everything else, `--help` included, goes through the
-command line in cli.py.
+typer app in commands/app.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def main() -> None:
     code = _fast(sys.argv[1:])
     if code is not None:
         sys.exit(code)
-    from paxx_env.cli import main as run
+    from paxx_env.commands.app import main as run
 
     run()
 
@@ -53,7 +53,7 @@ def _up_if_nothing_to_do(folder: str) -> int | None:
     if root is None:
         return None
     try:
-        from paxx_env.uprecord import nothing_to_do
+        from paxx_env.lastup import nothing_to_do
 
         services = nothing_to_do(root)
     except PaxxError:
@@ -81,9 +81,10 @@ def _status(folder: str, json_output: bool) -> int:
                 f"{folder} is not a folder", "pass a project folder to -C / --project-dir"
             )
         root = require_root(start)
-        from paxx_env.status import print_status
+        from paxx_env.report import project_report
+        from paxx_env.ui import print_status
 
-        print_status(root, json_output)
+        print_status(project_report(root), json_output)
     except PaxxError as error:
         report(error)
         return error.exit_code

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from paxx_env.envhash import catalog_version
 from paxx_env.errors import ConfigError
 from paxx_env.names import ENV_KEY, NAME, check_image_reference
 from paxx_env.paths import catalog_root
@@ -152,6 +153,8 @@ class Feature:
     name: str
     profile: Profile
     folder: Path
+    #: The text of each template the profile renders, by its name under templates/.
+    templates: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,11 @@ class Catalog:
             seen.add(name)
             todo.extend(self.features[name].profile.requires)
         return sorted(seen)
+
+    @cached_property
+    def version(self) -> str:
+        """Paxx's version and a digest of every catalog file (see envhash.catalog_version)."""
+        return catalog_version(self.root)
 
     def services_for(self, features: list[str]) -> list[str]:
         """The services the features (and what they require) need, sorted."""
@@ -244,10 +252,17 @@ def load_feature(folder: Path) -> Feature:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{where}: {_first_error(exc)}", _CATALOG_HINT) from None
+    templates = {}
     for item in profile.files:
-        if not (folder / "templates" / item.template).is_file():
-            raise ConfigError(f"{where}: template {item.template!r} not found", _CATALOG_HINT)
-    return Feature(name=folder.name, profile=profile, folder=folder)
+        try:
+            templates[item.template] = (folder / "templates" / item.template).read_text(
+                encoding="utf-8"
+            )
+        except (FileNotFoundError, IsADirectoryError):
+            raise ConfigError(
+                f"{where}: template {item.template!r} not found", _CATALOG_HINT
+            ) from None
+    return Feature(name=folder.name, profile=profile, folder=folder, templates=templates)
 
 
 _CATALOG_HINT = "fix the catalog file (see docs/catalog.md for its format)"

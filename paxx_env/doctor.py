@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from paxx_env import engine
 from paxx_env.catalog import Catalog
+from paxx_env.declaration import Project
+from paxx_env.engine.containers import describe_port_holder, project_containers
+from paxx_env.engine.info import check_engine, docker_root_dir
 from paxx_env.errors import EngineError, PaxxError
 from paxx_env.fsio import read_bytes, sha256
 from paxx_env.ports import describe_holder, port_is_free
-from paxx_env.spec import Project
-from paxx_env.state import load_state
+from paxx_env.state import State, load_state
+from paxx_env.sync import plan_render
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 LOW_DISK = 2 * 1024**3
@@ -34,7 +36,7 @@ def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
     """Every check, in order; later checks that need the engine are skipped without it."""
     info = None
     try:
-        info = engine.check_engine()
+        info = check_engine()
     except EngineError as error:
         yield Check(FAIL, "engine", error.message, error.hint)
     if info is not None:
@@ -56,20 +58,20 @@ def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
             WARN, "project", "no pyproject.toml or paxx.toml here", "run doctor in a project"
         )
         return
-    yield from _port_checks(project, info is not None)
-    yield from _disk_checks(project.root, info is not None)
-    yield from _file_checks(project, catalog)
-
-
-def _port_checks(project: Project, engine_ok: bool) -> Iterator[Check]:
     state = load_state(project.root)
+    yield from _port_checks(state, info is not None)
+    yield from _disk_checks(project.root, info is not None)
+    yield from _file_checks(project, catalog, state)
+
+
+def _port_checks(state: State, engine_ok: bool) -> Iterator[Check]:
     if not state.services:
         yield Check(OK, "ports", "no ports chosen yet (they are chosen at `paxx feature add`)")
         return
     running: set[str] = set()
     if engine_ok and state.project:
         running = {
-            c.paxx_service for c in engine.paxx_containers(state.project) if c.state == "running"
+            c.paxx_service for c in project_containers(state.project) if c.state == "running"
         }
     problems = []
     for service, summary in sorted(state.services.items()):
@@ -77,7 +79,7 @@ def _port_checks(project: Project, engine_ok: bool) -> Iterator[Check]:
             continue
         for key, (port, _target) in sorted(summary.ports.items()):
             if not port_is_free(port):
-                holder = engine.describe_port_holder(port) if engine_ok else describe_holder(port)
+                holder = describe_port_holder(port) if engine_ok else describe_holder(port)
                 problems.append(f"{port} ({key}, {service}) is taken by {holder or 'a process'}")
     if problems:
         yield Check(
@@ -93,7 +95,7 @@ def _port_checks(project: Project, engine_ok: bool) -> Iterator[Check]:
 def _disk_checks(root: Path, engine_ok: bool) -> Iterator[Check]:
     places = {"project folder": root}
     if engine_ok:
-        docker_root = engine.run_docker(["info", "--format", "{{.DockerRootDir}}"]).strip()
+        docker_root = docker_root_dir()
         if docker_root and Path(docker_root).exists():
             places["Docker data"] = Path(docker_root)
     for label, path in places.items():
@@ -109,15 +111,12 @@ def _disk_checks(root: Path, engine_ok: bool) -> Iterator[Check]:
             yield Check(OK, "disk", text)
 
 
-def _file_checks(project: Project, catalog: Catalog) -> Iterator[Check]:
-    from paxx_env.workspace import plan_render
-
+def _file_checks(project: Project, catalog: Catalog, state: State) -> Iterator[Check]:
     try:
         render = plan_render(project, catalog).render
     except PaxxError as error:
         yield Check(FAIL, "files", error.message, error.hint)
         return
-    state = load_state(project.root)
     missing: list[str] = []
     outdated: list[str] = []
     edited: list[str] = []

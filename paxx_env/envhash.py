@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from paxx_env import __version__
+from paxx_env.paths import LOCK_FILE, PAXX_TOML, PYPROJECT, catalog_root
 
 HASH_LABEL = "dev.paxx.env-hash"
 
@@ -61,3 +63,30 @@ def environment_hash(table: dict[str, Any], lock: bytes | None, catalog: str) ->
         separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def current_env_hash(root: Path, catalog: str | None = None) -> str:
+    """The environment hash of the declaration and lock as they are on disk now.
+
+    Read with the standard library only (no pydantic, no catalog): `paxx status` calls it.
+    `catalog` is the catalog version when the caller knows it already.
+    """
+    table: dict[str, Any] = {}
+    for name in (PYPROJECT, PAXX_TOML):
+        try:
+            data = tomllib.loads((root / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return "unreadable"
+        found = data.get("tool", {}).get("paxx") if name == PYPROJECT else data
+        if found is not None:
+            table = found
+            break
+    try:
+        lock = (root / LOCK_FILE).read_bytes()
+    except FileNotFoundError:
+        lock = None
+    except OSError:
+        return "unreadable"
+    return environment_hash(table, lock, catalog or catalog_version(catalog_root()))

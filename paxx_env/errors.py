@@ -2,13 +2,14 @@
 
 The CLI catches `PaxxError` once, prints two lines (what went wrong, how to fix it) and exits
 with the error's `exit_code`: 1 for runtime failures, 2 for bad usage, bad configuration or a
-refused change, 130 for an interruption.
+refused change, 127 when `paxx run` cannot start its command, 130 for an interruption.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 
 class PaxxError(Exception):
@@ -42,8 +43,34 @@ class EngineError(PaxxError):
     """The Docker engine or Compose is missing, unreachable or failed a command."""
 
 
+class CommandFailed(EngineError):
+    """A docker command exited non-zero; carries argv, exit code and output."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
+        first = (stderr.strip() or stdout.strip() or f"exit code {returncode}").splitlines()
+        super().__init__(
+            f"`{' '.join(argv[:4])} ...` failed: {first[-1] if first else returncode}",
+            "run with -v to see the full command and its output",
+            details=stderr.strip(),
+        )
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+class EngineTimeout(EngineError):
+    """A docker command did not answer in time."""
+
+
 class ServiceFailed(PaxxError):
     """A service did not become healthy."""
+
+
+class CommandNotFound(PaxxError):
+    """`paxx run` could not start its command (the shell's exit code for that)."""
+
+    exit_code = 127
 
 
 class Interrupted(PaxxError):

@@ -17,9 +17,8 @@ from pathlib import Path
 
 from paxx_env.errors import UsageError
 from paxx_env.fsio import Change
-from paxx_env.paths import LOCAL_DIR
+from paxx_env.paths import GENERATIONS_DIR, LOCK_FILE
 
-GENERATIONS_DIR = f"{LOCAL_DIR}/generations"
 #: The declaration is stored under this name (the [tool.paxx] table, or the whole paxx.toml).
 DECLARATION = "declaration.toml"
 
@@ -109,9 +108,9 @@ def summarize(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> str:
         delta = [f"+{f}" for f in sorted(set(new) - set(old))]
         delta += [f"-{f}" for f in sorted(set(old) - set(new))]
         parts.append("features " + (" ".join(delta) if delta else "unchanged, settings edited"))
-    if "paxx.lock" in added + changed + removed:
-        parts.append("lock " + ("removed" if "paxx.lock" in removed else "updated"))
-    others = [p for p in added + removed + changed if p not in {DECLARATION, "paxx.lock"}]
+    if LOCK_FILE in added + changed + removed:
+        parts.append("lock " + ("removed" if LOCK_FILE in removed else "updated"))
+    others = [p for p in added + removed + changed if p not in {DECLARATION, LOCK_FILE}]
     if others:
         parts.append(f"{len(others)} generated file(s) changed")
     return "; ".join(parts) or "no change"
@@ -143,6 +142,30 @@ def diff(root: Path, older: int, newer: int) -> str:
             )
             chunks.append("".join(lines))
     return "".join(chunks)
+
+
+def diff_between(root: Path, older: int | None, newer: int | None) -> tuple[int, int, str]:
+    """Both generation numbers and the diff between them ("" when identical).
+
+    `newer` defaults to the current generation, `older` to the one before `newer`.
+    """
+    numbers = [g.number for g in list_generations(root)]
+    if newer is None:
+        if not numbers:
+            raise UsageError(
+                "there are no generations yet",
+                "they are recorded by `paxx feature add`, `up`, `lock`...",
+            )
+        newer = numbers[-1]
+    if older is None:
+        before = [n for n in numbers if n < newer]
+        if not before:
+            raise UsageError(
+                f"generation {newer} is the first one, so there is nothing before it to compare",
+                "`paxx generations` lists them",
+            )
+        older = before[-1]
+    return older, newer, diff(root, older, newer)
 
 
 def prune(root: Path, keep: int) -> list[int]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paxx_env.errors import ConfigError, ConflictError
+from paxx_env.paths import LOCK_FILE
 
-LOCK_FILE = "paxx.lock"
 LOCK_VERSION = 1
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}\Z")
 

@@ -15,16 +15,10 @@ from __future__ import annotations
 
 import os
 import tomllib
-from pathlib import Path
 
 from paxx_env.errors import ConfigError
 from paxx_env.names import split_image
-
-
-def config_path() -> Path:
-    """The per-user configuration file of paxx."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "paxx" / "config.toml"
+from paxx_env.paths import config_path
 
 
 def registry_mirror() -> str:

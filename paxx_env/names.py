@@ -50,3 +50,20 @@ def project_slug(text: str) -> str:
     if not slug or not slug[0].isalnum():
         slug = "app" + (f"-{slug}" if slug else "")
     return slug[:40].rstrip("-")
+
+
+def check_services(requested: list[str], declared: list[str]) -> list[str]:
+    """Service names given on the command line, each one declared (else a UsageError)."""
+    import difflib
+
+    from paxx_env.errors import UsageError
+
+    for name in requested:
+        if name not in declared:
+            close = difflib.get_close_matches(name, declared, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UsageError(
+                f"{name!r} is not a service of this project",
+                hint + f"declared services: {', '.join(declared) or 'none'}",
+            )
+    return list(dict.fromkeys(requested))

@@ -1,5 +1,7 @@
 """Rendering: declaration + catalog -> generated files. Pure: no I/O, no clock, no randomness.
 
+The catalog arrives loaded (templates included), so rendering reads nothing from disk.
+
 The same inputs give byte-identical output on any machine. Secrets and chosen host ports are
 not part of the output: the Compose files refer to them as ${VARIABLES} kept in .env.
 """
@@ -137,8 +139,7 @@ def render_client_modules(
     for name in features:
         feature = catalog.features[name]
         for item in feature.profile.files:
-            template = (feature.folder / "templates" / item.template).read_text(encoding="utf-8")
-            text = _MODULES.from_string(template).render(context)
+            text = _MODULES.from_string(feature.templates[item.template]).render(context)
             path = f"{package_dir}/{item.target}" if package_dir else item.target
             files[path] = text.encode()
     return files

@@ -1,13 +1,22 @@
-"""Resolving image tags to registry digests for paxx.lock (through the engine)."""
+"""Locking: image tags resolved to registry digests (through the engine), written to paxx.lock."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from paxx_env import engine
-from paxx_env.lockfile import Lock, LockEntry
+from paxx_env.catalog import Catalog
+from paxx_env.declaration import Project
+from paxx_env.engine.images import resolve_digest
+from paxx_env.engine.info import check_engine
+from paxx_env.errors import UsageError
+from paxx_env.lockfile import Lock, LockEntry, read_lock
 from paxx_env.mirror import registry_mirror, through_mirror
+from paxx_env.names import check_services
+from paxx_env.render import render_project
+from paxx_env.sync import SyncResult, sync
+
+OnResolve = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -27,11 +36,46 @@ class LockChange:
         return "unchanged" if self.old == self.new else "updated"
 
 
+def lock_project(
+    project: Project,
+    catalog: Catalog,
+    refresh: set[str] | None,
+    command: str,
+    on_resolve: OnResolve,
+) -> tuple[SyncResult, list[LockChange]]:
+    """Lock every declared image; `refresh` names services to re-resolve (None: all).
+
+    Entries that still match the declaration keep their digest unless refreshed. The new
+    lock and the files pinned to it are written in one sync.
+    """
+    declaration = project.declaration
+    render = render_project(
+        catalog,
+        list(declaration.features),
+        project.app_name,
+        project.source_label,
+        image_overrides={k: v.image for k, v in declaration.services.items() if v.image},
+    )
+    images = render.declared_images
+    if not images:
+        raise UsageError(
+            "no services are declared, so there is nothing to lock",
+            "add a feature first, e.g. `paxx feature add cache`",
+        )
+    if refresh:
+        check_services(sorted(refresh), sorted(images))
+    chosen = set(images) if refresh is None else refresh
+    check_engine()
+    new, changes = resolve_lock(read_lock(project.root), images, chosen, on_resolve)
+    label = command + (f" {' '.join(sorted(chosen))}" if refresh else "")
+    return sync(project, catalog, new_lock=new, command=label), changes
+
+
 def resolve_lock(
     current: Lock | None,
     images: dict[str, str],
     refresh: set[str],
-    on_resolve: Callable[[str, str], None] = lambda service, image: None,
+    on_resolve: OnResolve = lambda service, image: None,
 ) -> tuple[Lock, list[LockChange]]:
     """A lock for `images` (service -> repo:tag).
 
@@ -50,7 +94,7 @@ def resolve_lock(
             changes.append(LockChange(service, image, entry.digest, entry.digest))
             continue
         on_resolve(service, image)
-        digest = engine.resolve_digest(through_mirror(image, mirror))
+        digest = resolve_digest(through_mirror(image, mirror))
         lock[service] = LockEntry(image, digest)
         changes.append(LockChange(service, image, old, digest))
     return lock, changes

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxx_env.fsio import Change
+from paxx_env.fsio import Change, read_bytes, sha256
 from paxx_env.paths import STATE_FILE
 
 STATE_VERSION = 1
@@ -79,3 +79,13 @@ def state_change(state: State) -> Change:
     payload: dict[str, Any] = {"version": STATE_VERSION, **asdict(state)}
     payload.pop("recorded")
     return Change((json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+
+
+def edited_files(root: Path, state: State) -> list[str]:
+    """Generated files whose content differs from what paxx last wrote."""
+    edited = []
+    for path, digest in sorted(state.files.items()):
+        content = read_bytes(root / path)
+        if content is not None and sha256(content) != digest:
+            edited.append(path)
+    return edited

@@ -1,4 +1,4 @@
-"""Terminal output: file actions, tables, and the live progress lines of `paxx up`."""
+"""Terminal output: file actions, tables, the status report, and the progress lines of `up`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # kept out of start-up: `paxx status` prints tables without them
     from paxx_env.lifecycle import Event
-    from paxx_env.workspace import Action
+    from paxx_env.report import ProjectStatus
+    from paxx_env.sync import Action
 
 _VERB_WIDTH = 9
 
@@ -35,6 +36,27 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     for row in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
+
+
+def print_status(report: ProjectStatus, json_output: bool, out: TextIO | None = None) -> None:
+    """`paxx status`: the report as a table (or JSON)."""
+    out = out or sys.stdout
+    if json_output:
+        out.write(report.to_json() + "\n")
+        return
+    if not report.services:
+        out.write("No services declared. Add one with `paxx feature add NAME`.\n")
+        return
+    rows = []
+    for service in report.services:
+        ports = ", ".join(f"{p.host}:{p.port}->{p.target}" for p in service.ports) or "-"
+        urls = "  ".join(f"{label}: {url}" for label, url in service.urls.items()) or "-"
+        name = service.name if service.declared else f"{service.name} (not declared)"
+        rows.append([name, service.state, service.health or "-", ports, urls])
+    lines = [f"project {report.project}  environment {report.env_hash or '-'}"]
+    lines.append(table(rows, ["SERVICE", "STATE", "HEALTH", "PORTS", "URLS"]))
+    lines += [f"drift: {line}" for line in report.drift.messages()]
+    out.write("\n".join(lines) + "\n")
 
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"

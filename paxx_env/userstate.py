@@ -8,28 +8,15 @@ It lives in $XDG_STATE_HOME/paxx (default ~/.local/state/paxx).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paxx_env.fsio import Change, apply_changes, exclusive_lock
+from paxx_env.paths import ENV_FILE, state_home
 
 REGISTRY_VERSION = 1
-
-
-def state_home() -> Path:
-    """The folder for paxx's per-user state."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "paxx"
-
-
-def project_lock_path(root: Path) -> Path:
-    """The lock file that serializes paxx commands on the project at `root`."""
-    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    return state_home() / "locks" / f"{digest}.lock"
 
 
 @dataclass
@@ -84,7 +71,7 @@ def _load(path: Path) -> Registry:
     projects = {}
     for key, value in items.items():
         # Forget projects whose folder is gone: their ports and names are free again.
-        if isinstance(value, dict) and Path(key, ".env").exists():
+        if isinstance(value, dict) and Path(key, ENV_FILE).exists():
             ports = [p for p in value.get("ports", []) if isinstance(p, int)]
             projects[key] = ProjectEntry(str(value.get("name", "")), ports)
     return Registry(projects)

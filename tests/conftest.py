@@ -66,7 +66,7 @@ Runner = Callable[..., Result]
 @pytest.fixture
 def paxx(capsys: pytest.CaptureFixture[str]) -> Runner:
     """Run paxx in this process, as `paxx -C ROOT ARGS...`, and capture what it printed."""
-    from paxx_env.cli import main
+    from paxx_env.commands.app import main
 
     def run(root: Path, *args: str) -> Result:
         capsys.readouterr()

@@ -96,7 +96,7 @@ def test_the_wheel_ships_the_catalog(tmp_path: Path) -> None:
         assert f"paxx_env/_catalog/services/{service.name}" in names
     for profile in (root / "profiles").glob("*/profile.toml"):
         assert f"paxx_env/_catalog/profiles/{profile.parent.name}/profile.toml" in names
-    assert "paxx_env/cli.py" in names
+    assert "paxx_env/commands/app.py" in names
 
 
 def test_the_fast_commands_answer_like_the_full_command_line(tmp_path: Path, project: Path) -> None:

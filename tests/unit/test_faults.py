@@ -18,7 +18,7 @@ import pytest
 from conftest import Runner, make_project, run_cli, tree_checksum
 from paxx_env import envblock
 from paxx_env.fsio import exclusive_lock
-from paxx_env.userstate import project_lock_path
+from paxx_env.paths import project_lock_path
 
 WRITER = textwrap.dedent(
     """

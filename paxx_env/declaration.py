@@ -19,10 +19,7 @@ from tomlkit.toml_document import TOMLDocument
 from paxx_env.catalog import Catalog
 from paxx_env.errors import ConfigError, UsageError
 from paxx_env.names import NAME, check_image_reference
-from paxx_env.paths import find_root
-
-PYPROJECT = "pyproject.toml"
-PAXX_TOML = "paxx.toml"
+from paxx_env.paths import PAXX_TOML, PYPROJECT, find_root
 
 
 class ServiceOverride(BaseModel):

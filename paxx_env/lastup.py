@@ -1,0 +1,111 @@
+"""What the last successful `paxx up` saw, so the next one can tell that nothing changed.
+
+Kept in .paxx/local/last-up.json. Light (no catalog, no rendering, no typer): `paxx up` on a
+stack that is already up is answered from here, as quickly as `paxx status`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paxx_env.engine.containers import ContainerState, project_containers
+from paxx_env.envhash import current_env_hash
+from paxx_env.fsio import Change, apply_changes, read_bytes
+from paxx_env.paths import ENV_FILE, LAST_UP_FILE
+from paxx_env.state import edited_files, load_state
+
+
+@dataclass
+class LastUp:
+    """The record of the last successful `up`."""
+
+    #: Containers whose health check paxx ran successfully before Docker did (engines < 25
+    #: run the first check one `interval` after the start; until then Docker says "starting").
+    healthy: list[str] = field(default_factory=list)
+    #: The fingerprint of Compose's inputs (see fingerprint_of).
+    runtime: str = ""
+    #: service -> container id
+    containers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path) -> LastUp:
+        """The record, or an empty one when there is none (or it is unreadable)."""
+        try:
+            data = json.loads((root / LAST_UP_FILE).read_text(encoding="utf-8"))
+            return cls(
+                healthy=[str(i) for i in data.get("healthy", [])],
+                runtime=str(data.get("runtime", "")),
+                containers={str(k): str(v) for k, v in data.get("containers", {}).items()},
+            )
+        except (OSError, ValueError, AttributeError, TypeError):
+            return cls()
+
+    def healthy_by_probe(self, container_id: str) -> bool:
+        """Whether paxx saw this container (full or short id) healthy during the last `up`."""
+        return bool(container_id) and any(i.startswith(container_id) for i in self.healthy)
+
+
+def fingerprint_of(root: Path, project_name: str, compose_files: list[str]) -> str:
+    """A hash of everything Compose reads: its files, .env and the project name."""
+    digest = hashlib.sha256(project_name.encode() + b"\0")
+    for name in [*compose_files, ENV_FILE]:
+        digest.update(name.encode() + b"\0" + (read_bytes(root / name) or b"") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def record_up(
+    root: Path, last: LastUp, probed: list[str], fingerprint: str, containers: dict[str, str]
+) -> None:
+    """Remember what a successful `up` saw, for `status` and for the next `up`.
+
+    Containers paxx saw healthy stay listed as long as they exist.
+    """
+    current = set(containers.values())
+    healthy = sorted({*probed, *(i for i in last.healthy if i in current)})
+    data = {"healthy": healthy, "runtime": fingerprint, "containers": containers}
+    apply_changes(root, {LAST_UP_FILE: Change((json.dumps(data, indent=2) + "\n").encode())})
+
+
+def already_up(
+    last: LastUp, existing: list[ContainerState], targets: list[str], fingerprint: str
+) -> bool:
+    """Whether Compose has nothing to do: same inputs, same containers, all healthy."""
+    if last.runtime != fingerprint:
+        return False
+    states = {c.service: c for c in existing}
+    for service in targets:
+        state = states.get(service)
+        if state is None or state.state != "running" or last.containers.get(service) != state.id:
+            return False
+        healthy = state.health == "healthy" or (
+            state.health == "starting" and state.id in last.healthy
+        )
+        if not healthy and not (state.health == "none" and not state.health_test):
+            return False
+    return True
+
+
+def nothing_to_do(root: Path) -> list[str] | None:
+    """The declared services when `paxx up` has nothing to do at all, else None.
+
+    That is: the declaration, lock and catalog are those of the last render, no generated
+    file was edited or removed, Compose's inputs are those of the last successful `up`,
+    and every declared service runs, healthy, in the container that `up` saw. Anything
+    else (or any doubt) means None, and `paxx up` does the full work.
+    """
+    state = load_state(root)
+    if not state.project or not state.services or state.lock_problems:
+        return None
+    if current_env_hash(root) != state.env_hash or edited_files(root, state):
+        return None
+    if any(not (root / path).exists() for path in state.files):
+        return None
+    fingerprint = fingerprint_of(root, state.project, state.compose_files)
+    existing = project_containers(state.project)
+    declared = sorted(state.services)
+    if any(c.paxx_service not in declared for c in existing):
+        return None
+    return declared if already_up(LastUp.load(root), existing, declared, fingerprint) else None

@@ -1,0 +1,192 @@
+"""The status report: what runs, how healthy it is, where to reach it, how it drifted.
+
+Computed from the summary paxx keeps in .paxx/local/state.json (no catalog needed) and one
+engine call (`docker ps` with a project filter). `ui.print_status` prints it; the JSON form is
+documented in docs/commands/status.md, and `SCHEMA` changes only when a field is removed or
+changes meaning.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paxx_env.engine.containers import ContainerRow, list_project
+from paxx_env.envhash import HASH_LABEL, current_env_hash
+from paxx_env.errors import ConfigError
+from paxx_env.lastup import LastUp
+from paxx_env.lockfile import read_lock
+from paxx_env.state import ServiceSummary, State, edited_files, load_state
+
+SCHEMA = 1
+
+
+@dataclass
+class PortStatus:
+    """One published port."""
+
+    variable: str
+    host: str
+    port: int
+    target: int
+    published: bool
+
+
+@dataclass
+class ServiceStatus:
+    """One row of `paxx status`."""
+
+    name: str
+    declared: bool
+    state: str
+    health: str | None
+    image: str
+    ports: list[PortStatus] = field(default_factory=list)
+    urls: dict[str, str] = field(default_factory=dict)
+    env_hash: str | None = None
+
+
+@dataclass
+class Drift:
+    """How the running environment differs from what the declaration says now."""
+
+    declaration_changed: bool = False
+    stale_containers: list[str] = field(default_factory=list)
+    edited_files: list[str] = field(default_factory=list)
+    lock: list[str] = field(default_factory=list)
+
+    def messages(self) -> list[str]:
+        """One line per difference, each saying what to do."""
+        lines = []
+        if self.declaration_changed:
+            lines.append(
+                "the declaration, paxx.lock or the catalog changed since the files were "
+                "generated: run `paxx up`"
+            )
+        if self.stale_containers:
+            lines.append(
+                f"{', '.join(self.stale_containers)}: created from an older generation: "
+                "run `paxx up` to recreate"
+            )
+        if self.edited_files:
+            lines.append(
+                f"edited by hand: {', '.join(self.edited_files)} (paxx keeps your edit; "
+                "`paxx up --force` regenerates)"
+            )
+        if self.lock:
+            lines.append(f"paxx.lock: {'; '.join(self.lock)}: run `paxx lock`")
+        return lines
+
+
+@dataclass
+class ProjectStatus:
+    """The whole report."""
+
+    project: str
+    services: list[ServiceStatus]
+    env_hash: str = ""
+    drift: Drift = field(default_factory=Drift)
+
+    def to_json(self) -> str:
+        """The report as JSON (schema in docs/commands/status.md)."""
+        payload: dict[str, Any] = {
+            "schema": SCHEMA,
+            "project": self.project,
+            "env_hash": self.env_hash,
+            "services": [asdict(s) for s in self.services],
+            "drift": asdict(self.drift),
+        }
+        return json.dumps(payload, indent=2)
+
+
+def project_report(root: Path, state: State | None = None, env_hash: str = "") -> ProjectStatus:
+    """The report of the project at `root`.
+
+    `state` is state.json when the caller has read it; `env_hash` the current environment
+    hash when the caller knows it (it has just rendered), else it is computed from disk.
+    """
+    state = state if state is not None else load_state(root)
+    if not state.project:
+        return project_status(preview_state(root), LastUp())
+    drift = Drift(
+        declaration_changed=(env_hash or current_env_hash(root)) != state.env_hash,
+        edited_files=edited_files(root, state),
+        lock=list(state.lock_problems),
+    )
+    try:
+        read_lock(root)
+    except ConfigError as error:
+        drift.lock = [error.message]
+    return project_status(state, LastUp.load(root), drift)
+
+
+def project_status(state: State, last: LastUp, drift: Drift | None = None) -> ProjectStatus:
+    """Combine the declared services with what the engine reports.
+
+    Docker's "starting" is reported as "healthy" for containers whose health check paxx ran
+    successfully during the last `up` (`last`).
+    """
+    containers = list_project(state.project) if state.project else {}
+    drift = drift or Drift()
+    for name, row in sorted(containers.items()):
+        if state.env_hash and row.labels.get(HASH_LABEL) != state.env_hash:
+            drift.stale_containers.append(name)
+    services = [
+        _declared(name, summary, containers.pop(name, None), last)
+        for name, summary in sorted(state.services.items())
+    ]
+    for name, row in sorted(containers.items()):
+        services.append(
+            ServiceStatus(
+                name=name,
+                declared=False,
+                state=row.state,
+                health=_health(row, last),
+                image=row.image,
+                env_hash=row.labels.get(HASH_LABEL),
+            )
+        )
+    return ProjectStatus(state.project, services, state.env_hash, drift)
+
+
+def _declared(
+    name: str, summary: ServiceSummary, row: ContainerRow | None, last: LastUp
+) -> ServiceStatus:
+    published = row.published if row else frozenset()
+    ports = [
+        PortStatus(var, "127.0.0.1", host, target, (host, target) in published)
+        for var, (host, target) in sorted(summary.ports.items(), key=lambda kv: kv[1][0])
+    ]
+    return ServiceStatus(
+        name=name,
+        declared=True,
+        state=row.state if row else "not created",
+        health=_health(row, last) if row else None,
+        image=summary.image,
+        ports=ports,
+        urls=dict(summary.urls),
+        env_hash=row.labels.get(HASH_LABEL) if row else None,
+    )
+
+
+def _health(row: ContainerRow, last: LastUp) -> str:
+    if row.health == "starting" and last.healthy_by_probe(row.short_id):
+        return "healthy"
+    return row.health
+
+
+def preview_state(root: Path) -> State:
+    """State for a project paxx has not rendered yet: declared services, nothing running."""
+    from paxx_env.catalog import load_catalog
+    from paxx_env.declaration import open_project
+    from paxx_env.render import render_project
+
+    catalog = load_catalog()
+    project = open_project(root, catalog)
+    render = render_project(catalog, list(project.declaration.features), project.app_name, "")
+    return State(
+        project="",
+        services={name: ServiceSummary(image=render.images[name]) for name in render.services},
+    )

@@ -1,0 +1,152 @@
+"""The inputs of .env: values kept from it, forced by the declaration, or made now.
+
+Inputs are the values the user may edit (ports, secrets, defaults, settings, the Compose
+project name); every other value in paxx's block is derived from them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from paxx_env.catalog import Catalog
+from paxx_env.declaration import Project
+from paxx_env.envblock import EnvDocument
+from paxx_env.errors import ConfigError
+from paxx_env.fsio import sha256
+from paxx_env.names import project_slug
+from paxx_env.ports import describe_holder, pick_port
+from paxx_env.render import INPUT_KINDS, EnvEntry, Render, expand
+from paxx_env.state import State
+from paxx_env.userstate import Registry
+
+SECRET_BYTES = 24  # 192 random bits, URL-safe text
+
+
+@dataclass
+class Inputs:
+    """Every input value, which of them were made now, and notes for the user."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    generated: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def fill_inputs(
+    project: Project, render: Render, env_doc: EnvDocument, registry: Registry
+) -> Inputs:
+    """Every input value: kept from .env, forced by the declaration, or newly made."""
+    found = Inputs()
+    declared_ports = {
+        key: port for o in project.declaration.services.values() for key, port in o.ports.items()
+    }
+    taken = registry.ports_of_others(project.root)
+    context = {"app_name": project.app_name}
+    for entry in (e for section in render.env for e in section.entries):
+        if entry.kind not in INPUT_KINDS:
+            continue
+        kept = env_doc.block.get(entry.key)
+        if entry.kind == "port":
+            _fill_port(entry, kept, declared_ports, taken, found)
+        elif kept is not None:
+            found.values[entry.key] = kept
+        else:
+            found.values[entry.key] = _make(entry, project, registry, {**context, **found.values})
+            found.generated.append(entry.key)
+        if entry.kind == "project":
+            context["project"] = found.values[entry.key]
+    return found
+
+
+def _make(entry: EnvEntry, project: Project, registry: Registry, context: dict[str, str]) -> str:
+    """A new value for an input that .env does not hold yet."""
+    if entry.kind == "secret":
+        return secrets.token_urlsafe(SECRET_BYTES)
+    if entry.kind == "project":
+        return _project_name(project, registry.names_of_others(project.root))
+    return expand(entry.template, context)
+
+
+def _fill_port(
+    entry: EnvEntry,
+    kept: str | None,
+    declared: dict[str, int],
+    taken: set[int],
+    found: Inputs,
+) -> None:
+    """The host port: declared, else kept from .env, else the preferred one or the next free."""
+    if entry.key in declared:
+        found.values[entry.key] = str(declared[entry.key])
+    elif kept is not None:
+        found.values[entry.key] = _checked_port(entry.key, kept)
+    else:
+        in_use = taken | {int(v) for k, v in found.values.items() if k.endswith("_PORT")}
+        chosen = pick_port(entry.port, in_use)
+        found.values[entry.key] = str(chosen)
+        found.generated.append(entry.key)
+        if chosen != entry.port:
+            found.notes.append(_port_note(entry.key, entry.port, chosen, in_use))
+    taken.add(int(found.values[entry.key]))
+
+
+def _port_note(key: str, preferred: int, chosen: int, others: set[int]) -> str:
+    if preferred in others:
+        why = "held by another paxx project"
+    else:
+        holder = describe_holder(preferred)
+        why = f"taken by {holder}" if holder else "taken"
+    return f"{key}: port {preferred} is {why}, so paxx chose {chosen} (kept in .env)"
+
+
+def _checked_port(key: str, value: str) -> str:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(
+            f".env: {key}={value} is not a port number",
+            f"set {key} to a port number (1-65535) in .env, or delete it to let paxx pick",
+        )
+    return str(int(value))
+
+
+def _project_name(project: Project, others: set[str]) -> str:
+    base = project_slug(project.declaration.name or project.app_name)
+    name, counter = base, 2
+    while name in others:
+        name, counter = f"{base}-{counter}", counter + 1
+    return name
+
+
+def retained_secrets(catalog: Catalog, render: Render, env_doc: EnvDocument) -> dict[str, str]:
+    """Secrets of services no longer declared: kept while their data volumes may exist."""
+    active = {e.key for s in render.env for e in s.entries}
+    kept = {}
+    for name, service in catalog.services.items():
+        if name in render.services or not service.volumes:
+            continue
+        for key in service.meta.secrets:
+            if key in env_doc.block and key not in active:
+                kept[key] = env_doc.block[key]
+    return kept
+
+
+def secret_fingerprint(value: str) -> str:
+    """A short hash of a secret, to tell whether the value in .env is the one recorded."""
+    return sha256(value.encode())[:12]
+
+
+def secret_records(state: State, current: dict[str, str], generated: list[str]) -> dict[str, str]:
+    """When each secret in .env was generated, as "TIME FINGERPRINT".
+
+    `current` holds every secret in .env. `paxx up` refuses to hand a data volume created
+    before its secret to the service (the data holds other credentials). Only secrets paxx
+    generated itself have a record, and a record is dropped once the value in .env no longer
+    matches it (restored or edited).
+    """
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    records = {}
+    for key, value in current.items():
+        if key in generated:
+            records[key] = f"{now} {secret_fingerprint(value)}"
+        elif key in state.secrets and state.secrets[key].endswith(f" {secret_fingerprint(value)}"):
+            records[key] = state.secrets[key]
+    return records
