@@ -25,6 +25,7 @@ lint:
     ruff check .
     ruff format --check .
     mypy
+    lint-imports
 
 # Speed and memory, side by side with raw docker compose; writes docs/benchmarks.md.
 bench *ARGS:

@@ -74,41 +74,62 @@ def up(
         state=state,
     )
     stack = open_stack(result)
-    mirror = registry_mirror()
-    wanted = {s: through_mirror(result.render.images[s], mirror) for s in targets}
-    volumes = [f"{stack.name}_{v}" for s in targets for v in catalog.services[s].volumes]
-    # Three independent questions to the engine, asked at once.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        existing_answer = pool.submit(containers.project_containers, stack.name, False)
-        volumes_answer = pool.submit(containers.volumes_created, volumes)
-        missing_answer = pool.submit(images.missing_images, wanted.values())
-        existing = existing_answer.result()
-        created = volumes_answer.result()
-        missing = set(missing_answer.result())
-    stale = [c.id for c in existing if c.paxx_service and c.paxx_service not in declared]
+    seen = _ask_engine(stack, result, catalog, targets)
+    stale = [c.id for c in seen.existing if c.paxx_service and c.paxx_service not in declared]
     containers.force_remove(stale)
     fingerprint = fingerprint_of(project.root, result.project_name, result.compose_files)
-    if not stale and already_up(last, existing, targets, fingerprint):
+    if not stale and already_up(last, seen.existing, targets, fingerprint):
         for service in targets:
             emit(Event(service, "healthy", 0.0, "already up"))
         return result
-    prestart.check_secrets_match_volumes(result, catalog, targets, created)
-    running = {c.service for c in existing if c.state == "running"}
+    prestart.check_secrets_match_volumes(result, catalog, targets, seen.created)
+    running = {c.service for c in seen.existing if c.state == "running"}
     prestart.check_ports(result.values, catalog, [s for s in targets if s not in running])
-    _pull([s for s in targets if wanted[s] in missing], stack, emit)
+    _pull([s for s in targets if s in seen.missing], stack, emit)
+    probed = _start_and_wait(stack, targets, timeout, not info.start_interval, emit)
+    ids = {c.service: c.id for c in containers.project_containers(stack.name, False)}
+    record_up(project.root, last, probed, fingerprint, {s: ids[s] for s in targets if s in ids})
+    return result
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the engine holds of the project before `up` starts anything."""
+
+    existing: list[containers.ContainerState]
+    #: volume name -> creation time, for the volumes that exist
+    created: dict[str, str]
+    #: services whose image is not in the engine's store
+    missing: set[str]
+
+
+def _ask_engine(stack: Stack, result: SyncResult, catalog: Catalog, targets: list[str]) -> _Seen:
+    """Three independent questions to the engine, asked at once."""
+    mirror = registry_mirror()
+    wanted = {s: through_mirror(result.render.images[s], mirror) for s in targets}
+    volumes = [f"{stack.name}_{v}" for s in targets for v in catalog.services[s].volumes]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        existing = pool.submit(containers.project_containers, stack.name, False)
+        created = pool.submit(containers.volumes_created, volumes)
+        missing = pool.submit(images.missing_images, wanted.values())
+        absent = set(missing.result())
+        return _Seen(
+            existing.result(), created.result(), {s for s in targets if wanted[s] in absent}
+        )
+
+
+def _start_and_wait(
+    stack: Stack, targets: list[str], timeout: float, probe: bool, emit: Emit
+) -> list[str]:
+    """Start the services and wait until they are healthy; the ids paxx's probes saw so."""
     started = time.monotonic()
     try:
         for service in targets:
             emit(Event(service, "starting"))
         stack.start(targets)
-        probed = wait_until_healthy(
-            stack, targets, started, timeout, probe=not info.start_interval, emit=emit
-        )
+        return wait_until_healthy(stack, targets, started, timeout, probe, emit)
     except (KeyboardInterrupt, Interrupted):
         raise INTERRUPTED_WAITING from None
-    ids = {c.service: c.id for c in containers.project_containers(stack.name, False)}
-    record_up(project.root, last, probed, fingerprint, {s: ids[s] for s in targets if s in ids})
-    return result
 
 
 def _pull(services: list[str], stack: Stack, emit: Emit) -> None:

@@ -118,20 +118,8 @@ def sync(
             project, catalog, plan, chosen, env, values, retained, overlay, state, force, command
         )
         secrets = {e.key: values[e.key] for e in owned if e.kind == "secret"} | retained
-        new_state = State(
-            files={path: sha256(content) for path, content in _desired(plan, overlay).items()},
-            env={e.key: sha256(values[e.key].encode()) for e in owned if e.kind not in INPUT_KINDS},
-            secrets=inputs.secret_records(state, secrets, filled.generated),
-            project=values["COMPOSE_PROJECT_NAME"],
-            features=list(plan.render.features),
-            services=_summaries(plan.render, values, catalog),
-            compose_files=compose_files,
-            env_hash=plan.env_hash,
-            lock_problems=(
-                mismatches(plan.lock, plan.render.declared_images) if plan.lock is not None else []
-            ),
-            recorded=True,
-        )
+        records = inputs.secret_records(state, secrets, filled.generated)
+        new_state = _new_state(catalog, plan, overlay, values, compose_files, records)
         log.debug("write", files=sorted(changes.changes), generated=sorted(filled.generated))
         _apply(root, changes, new_state, env, force, state.recorded, _desired(plan, overlay))
         registry.projects[str(root.resolve())] = ProjectEntry(
@@ -139,6 +127,32 @@ def sync(
             ports=sorted(int(values[e.key]) for e in owned if e.kind == "port"),
         )
     return SyncResult(root, plan.render, values, new_state, changes.actions, filled.notes)
+
+
+def _new_state(
+    catalog: Catalog,
+    plan: Plan,
+    overlay: bytes | None,
+    values: dict[str, str],
+    compose_files: list[str],
+    secrets: dict[str, str],
+) -> State:
+    """state.json after this sync: hashes of what it wrote, and the status summary."""
+    owned = [entry for section in plan.render.env for entry in section.entries]
+    return State(
+        files={path: sha256(content) for path, content in _desired(plan, overlay).items()},
+        env={e.key: sha256(values[e.key].encode()) for e in owned if e.kind not in INPUT_KINDS},
+        secrets=secrets,
+        project=values["COMPOSE_PROJECT_NAME"],
+        features=list(plan.render.features),
+        services=_summaries(plan.render, values, catalog),
+        compose_files=compose_files,
+        env_hash=plan.env_hash,
+        lock_problems=(
+            mismatches(plan.lock, plan.render.declared_images) if plan.lock is not None else []
+        ),
+        recorded=True,
+    )
 
 
 def _desired(plan: Plan, overlay: bytes | None) -> dict[str, bytes]:

@@ -7,8 +7,6 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from conftest import Runner, dotenv_replace, run_cli
 from live.conftest import ALL_FEATURES, env_of
 
@@ -190,31 +188,6 @@ def test_the_four_commands_through_the_installed_script(live: Make) -> None:
     down = run_cli(root, "down", "--volumes")
     assert down.code == 0
     assert "Deleted 1 volume(s)" in down.out
-
-
-@pytest.mark.parametrize(
-    ("variable", "value", "message"),
-    [
-        (
-            "DOCKER_HOST",
-            "unix:///nonexistent/docker.sock",
-            "the Docker engine is not reachable at unix:///nonexistent/docker.sock",
-        ),
-    ],
-)
-def test_an_unreachable_engine_is_a_two_line_error(
-    live: Make, variable: str, value: str, message: str
-) -> None:
-    root = live("noengine", "cache")
-    result = run_cli(root, "up", env={variable: value})
-    assert result.code == 1
-    lines = result.err.splitlines()
-    assert len(lines) == 2
-    assert lines[0].startswith(f"paxx: error: {message}")
-    assert (
-        lines[1]
-        == "  fix: start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it"
-    )
 
 
 def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(live: Make) -> None:
