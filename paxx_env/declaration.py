@@ -18,6 +18,7 @@ from tomlkit.toml_document import TOMLDocument
 
 from paxx_env.catalog import Catalog
 from paxx_env.errors import ConfigError, UsageError
+from paxx_env.fsguard import read_file
 from paxx_env.names import NAME, check_image_reference
 from paxx_env.paths import PAXX_TOML, PYPROJECT, find_root
 
@@ -148,25 +149,32 @@ def open_project(start: Path, catalog: Catalog, *, create: bool = False) -> Proj
                 "run paxx in your project folder, or `paxx init` to start a declaration here",
             )
         root = start
-    pyproject = root / PYPROJECT
-    paxx_toml = root / PAXX_TOML
-    if pyproject.is_file():
-        document = read_toml(pyproject)
+    pyproject, paxx_toml = root / PYPROJECT, root / PAXX_TOML
+    own = read_toml(paxx_toml)
+    document = read_toml(pyproject)
+    if document is not None:
         tool = document.get("tool", {})
         if not isinstance(tool, dict):
             raise ConfigError(f"{PYPROJECT}: [tool] must be a table", "see docs/declaration.md")
         table = tool.get("paxx")
-        if table is not None or not paxx_toml.is_file():
+        if table is not None and own is not None:
+            raise ConfigError(
+                f"both {PYPROJECT} ([tool.paxx]) and {PAXX_TOML} declare this project",
+                f"keep one: move what {PAXX_TOML} says into [tool.paxx] and delete {PAXX_TOML}, "
+                "or delete [tool.paxx]",
+            )
+        if table is not None or own is None:
             return _project(root, pyproject, document, table, catalog)
-    if paxx_toml.is_file():
-        document = read_toml(paxx_toml)
-        return _project(root, paxx_toml, document, document, catalog)
+    if own is not None:
+        return _project(root, paxx_toml, own, own, catalog)
     return _project(root, paxx_toml, tomlkit.document(), None, catalog)
 
 
-def read_toml(path: Path) -> TOMLDocument:
-    """Parse a TOML file with tomlkit, reporting the file and line of a syntax error."""
-    data = path.read_bytes()
+def read_toml(path: Path) -> TOMLDocument | None:
+    """Parse a TOML file with tomlkit (None when it does not exist), naming the line of an error."""
+    data = read_file(path)
+    if data is None:
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -121,7 +121,11 @@ def _file_checks(project: Project, catalog: Catalog, state: State) -> Iterator[C
     outdated: list[str] = []
     edited: list[str] = []
     for path, content in sorted(render.files.items()):
-        current = read_bytes(project.root / path)
+        try:
+            current = read_bytes(project.root / path)
+        except PaxxError as error:
+            yield Check(FAIL, "files", error.message, error.hint)
+            continue
         if current is None:
             missing.append(path)
         elif current != content:

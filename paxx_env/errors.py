@@ -39,6 +39,10 @@ class ConflictError(UsageError):
     """A change paxx refuses to make, such as overwriting a file the user edited."""
 
 
+class InTheWay(UsageError):
+    """Something in the project folder stands where paxx reads or writes its own file."""
+
+
 class EngineError(PaxxError):
     """The Docker engine or Compose is missing, unreachable or failed a command."""
 

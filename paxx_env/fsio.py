@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paxx_env.errors import PaxxError
+from paxx_env.fsguard import read_file, shown, writable_target
 
 #: Files that hold secrets are created with this mode.
 SECRET_MODE = 0o600
@@ -29,11 +30,8 @@ def sha256(data: bytes) -> str:
 
 
 def read_bytes(path: Path) -> bytes | None:
-    """The content of `path`, or None when it does not exist."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
+    """The content of `path`, or None when it does not exist (see fsguard.read_file)."""
+    return read_file(path)
 
 
 @dataclass(frozen=True)
@@ -44,25 +42,31 @@ class Change:
     mode: int | None = None
 
 
-def apply_changes(root: Path, changes: Mapping[str, Change]) -> None:
-    """Write or delete files under `root` so that each is wholly old or wholly new."""
+def apply_changes(
+    root: Path, changes: Mapping[str, Change], where: str = "the project folder"
+) -> None:
+    """Write or delete files under `root` so that each is wholly old or wholly new.
+
+    A link at a target is followed (the file it points to is written; the link stays). What
+    stands in the way (a folder for a file, a file for a folder, a broken link) is an error
+    before anything is written. `where` names `root` in messages about the disk.
+    """
+    writes = {
+        relative: writable_target(root / relative)
+        for relative, change in sorted(changes.items())
+        if change.content is not None
+    }
+    deletions = [root / rel for rel, change in sorted(changes.items()) if change.content is None]
+    _remove_stale({target.parent for target in writes.values() if target.parent.is_dir()})
     staged: list[tuple[Path, Path]] = []
-    deletions: list[Path] = []
-    _remove_stale(
-        {(root / relative).parent for relative in changes if (root / relative).parent.is_dir()}
-    )
     try:
-        for relative, change in sorted(changes.items()):
-            target = root / relative
-            if change.content is None:
-                deletions.append(target)
-                continue
+        for relative, target in writes.items():
             target.parent.mkdir(parents=True, exist_ok=True)
-            staged.append((_stage(target, change), target))
+            staged.append((_stage(target, changes[relative]), target))
     except OSError as exc:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
-        raise _write_error(exc) from None
+        raise _write_error(exc, where) from None
     backups: list[tuple[Path, bytes | None]] = []
     try:
         for temporary, target in staged:
@@ -80,7 +84,7 @@ def apply_changes(root: Path, changes: Mapping[str, Change]) -> None:
                     target.unlink(missing_ok=True)
                 else:
                     target.write_bytes(old)
-        raise _write_error(exc) from None
+        raise _write_error(exc, where) from None
     _fsync_dirs({target.parent for _, target in staged} | {t.parent for t in deletions})
 
 
@@ -131,31 +135,42 @@ def _umask() -> int:
     return current
 
 
-def _write_error(exc: OSError) -> PaxxError:
-    where = exc.filename or "the project folder"
+def _write_error(exc: OSError, where: str) -> PaxxError:
+    path = shown(Path(exc.filename)) if exc.filename else where
     if exc.errno == errno.ENOSPC:
         return PaxxError(
-            f"no space left on the device while writing {where}; nothing was changed",
+            f"no space left on the device while writing {path}; nothing was changed",
             "free some disk space and run the command again",
         )
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return PaxxError(
-            f"cannot write {where} ({exc.strerror}); nothing was changed",
-            "make the project folder writable for your user and run the command again",
+            f"cannot write {path} ({exc.strerror}); nothing was changed",
+            f"make {where} writable for your user and run the command again",
         )
-    return PaxxError(f"cannot write {where}: {exc.strerror}; nothing was changed", "")
+    return PaxxError(
+        f"cannot write {path} ({exc.strerror}); nothing was changed",
+        f"check what is at that path in {where}, then run the command again",
+    )
 
 
 @contextlib.contextmanager
-def exclusive_lock(path: Path, on_wait: object = None) -> Iterator[None]:
+def exclusive_lock(path: Path, on_wait: object = None, hint: str = "") -> Iterator[None]:
     """Hold an exclusive lock on the file `path` so two paxx commands do not interleave.
 
-    `on_wait`, when callable, is called once with the holder's pid before blocking.
+    `on_wait`, when callable, is called once with the holder's pid before blocking. A lock
+    file that cannot be created is a PaxxError (exit 1) with `hint` as its fix.
     """
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        opened = open(path, "a+")  # noqa: SIM115 (closed by the with block below)
+    except OSError as exc:
+        raise PaxxError(
+            f"cannot create the lock file {shown(path)} ({exc.strerror})",
+            hint or f"make {shown(path.parent)} a writable folder",
+        ) from None
+    with opened as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paxx_env.errors import ConfigError, ConflictError
+from paxx_env.fsguard import read_file
 from paxx_env.paths import LOCK_FILE
 
 LOCK_VERSION = 1
@@ -37,11 +38,11 @@ Lock = dict[str, LockEntry]
 
 def read_lock(root: Path) -> Lock | None:
     """The project's lock, or None when it has none; ConfigError when it is corrupt."""
-    path = root / LOCK_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    data = read_file(root / LOCK_FILE)
+    if data is None:
         return None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise _corrupt("it is not UTF-8 text") from None
     return parse_lock(text)

@@ -28,10 +28,15 @@ def registry_mirror() -> str:
         path = config_path()
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return ""
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}", f"fix or delete {path}") from None
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read paxx's configuration {path} ({exc.strerror})",
+                f"make {path} a readable file, or set XDG_CONFIG_HOME to another folder",
+            ) from None
         value = str((data.get("registry") or {}).get("mirror", ""))
     value = value.strip().rstrip("/")
     if value and ("://" in value or " " in value):

@@ -66,9 +66,13 @@ def config_path() -> Path:
 
 
 def find_root(start: Path) -> Path | None:
-    """The nearest folder at or above `start` holding pyproject.toml or paxx.toml."""
+    """The nearest folder at or above `start` holding pyproject.toml or paxx.toml.
+
+    Anything by those names counts (a folder too, reported when the declaration is read):
+    paxx never walks past a project into the one above it.
+    """
     for folder in (start, *start.parents):
-        if (folder / PYPROJECT).is_file() or (folder / PAXX_TOML).is_file():
+        if os.path.lexists(folder / PYPROJECT) or os.path.lexists(folder / PAXX_TOML):
             return folder
     return None
 

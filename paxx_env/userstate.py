@@ -44,11 +44,19 @@ class Registry:
         return {entry.name for key, entry in self.projects.items() if key != own}
 
 
+def state_home_hint() -> str:
+    """How to fix a per-user state folder paxx cannot use."""
+    return (
+        f"paxx keeps per-user state in {state_home()}: make it a writable folder, or set "
+        "XDG_STATE_HOME to one"
+    )
+
+
 @contextlib.contextmanager
 def registry_transaction() -> Iterator[Registry]:
     """Load the registry under a lock, yield it, and save it when the block succeeds."""
     home = state_home()
-    with exclusive_lock(home / "registry.lock"):
+    with exclusive_lock(home / "registry.lock", hint=state_home_hint()):
         registry = _load(home / "projects.json")
         yield registry
         payload = {
@@ -59,7 +67,7 @@ def registry_transaction() -> Iterator[Registry]:
             },
         }
         data = (json.dumps(payload, indent=2) + "\n").encode()
-        apply_changes(home, {"projects.json": Change(data)})
+        apply_changes(home, {"projects.json": Change(data)}, where=str(home))
 
 
 def _load(path: Path) -> Registry:

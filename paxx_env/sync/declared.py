@@ -17,7 +17,8 @@ def plan_declaration(
     project: Project, catalog: Catalog, chosen: list[str], render: Render, changes: ChangeSet
 ) -> None:
     """Features and dependencies written into pyproject.toml (or paxx.toml)."""
-    before = project.source.read_text(encoding="utf-8") if project.source.exists() else None
+    content = read_bytes(project.source)
+    before = content.decode("utf-8") if content is not None else None
     document = project.document
     if list(project.declaration.features) != chosen or not project.initialized:
         document = set_features(project, chosen)
