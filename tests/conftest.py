@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -124,3 +125,18 @@ def dotenv_replace(text: str, key: str, value: str) -> str:
 @pytest.fixture
 def snapshot() -> Iterator[Callable[[Path], dict[str, str]]]:
     yield tree_checksum
+
+
+@contextlib.contextmanager
+def tmpfs(mount: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted at `mount` for the block (root only; the test is skipped otherwise)."""
+    mount.mkdir(exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"needs root to mount a tmpfs ({options}): {done.stderr!r}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)

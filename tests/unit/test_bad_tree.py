@@ -12,7 +12,6 @@ import contextlib
 import io
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PYPROJECT, Result, Runner, make_project
+from conftest import PYPROJECT, Result, Runner, make_project, tmpfs
 
 FILE_FIX = "move the file away (or rename it); paxx creates a folder there"
 FOLDER_FIX = "move the folder away (or rename it): paxx reads and writes a file there"
@@ -222,18 +221,9 @@ def test_the_configuration_is_a_folder(
 
 @pytest.fixture
 def read_only_home(tmp_path: Path) -> Iterator[Path]:
-    """A read-only tmpfs (root can write anywhere else; needs root to mount)."""
-    mount = tmp_path / "home"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mount)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"needs root to mount a read-only tmpfs: {done.stderr!r}")
-    try:
+    """A read-only tmpfs: root can write anywhere else."""
+    with tmpfs(tmp_path / "home", "size=64k,ro") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def test_a_home_that_cannot_be_written(

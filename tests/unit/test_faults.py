@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Runner, make_project, run_cli, tree_checksum
+from conftest import Runner, make_project, run_cli, tmpfs, tree_checksum
 from paxx_env import envblock
 from paxx_env.fsio import exclusive_lock
 from paxx_env.paths import project_lock_path
@@ -84,18 +84,9 @@ def test_a_second_command_on_the_same_project_waits_and_says_so(project: Path) -
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 512 KiB tmpfs (needs root to mount; skipped otherwise)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"needs root to mount a tmpfs for a full or read-only disk: {done.stderr!r}")
-    try:
+    """A 512 KiB tmpfs, for a full or read-only disk."""
+    with tmpfs(tmp_path / "disk", "size=512k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def test_a_full_disk_is_a_clear_error_and_nothing_is_half_written(
