@@ -11,8 +11,10 @@ from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
 from paxx_env.engine.containers import describe_port_holder, project_containers
 from paxx_env.engine.info import check_engine, docker_root_dir
-from paxx_env.errors import EngineError, PaxxError
+from paxx_env.engine.target import current_target
+from paxx_env.errors import PaxxError
 from paxx_env.fsio import read_bytes, sha256
+from paxx_env.lastup import LastUp, bind_engine
 from paxx_env.ports import describe_holder, port_is_free
 from paxx_env.state import State, load_state
 from paxx_env.sync import plan_render
@@ -35,12 +37,20 @@ class Check:
 def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
     """Every check, in order; later checks that need the engine are skipped without it."""
     info = None
+    target = None
     try:
+        bound = bind_engine(project.root, LastUp.load(project.root)) if project else None
+        target = bound or current_target()
         info = check_engine()
-    except EngineError as error:
+    except PaxxError as error:
         yield Check(FAIL, "engine", error.message, error.hint)
     if info is not None:
-        yield Check(OK, "engine", f"Docker Engine {info.engine_version} (API {info.api_version})")
+        yield Check(
+            OK,
+            "engine",
+            f"Docker Engine {info.engine_version} (API {info.api_version})"
+            + (f" at {target.describe()}" if target else ""),
+        )
         yield Check(OK, "compose", f"Docker Compose {info.compose_version}")
         if info.start_interval:
             yield Check(OK, "health checks", "the engine supports start_interval (fast readiness)")

@@ -14,6 +14,7 @@ from paxx_env.declaration import Project, check_feature
 from paxx_env.engine.containers import project_volumes
 from paxx_env.engine.info import check_engine
 from paxx_env.errors import EngineError, PaxxError, UsageError
+from paxx_env.lastup import LastUp, bind_engine
 from paxx_env.lifecycle import teardown
 from paxx_env.state import load_state
 from paxx_env.sync import SyncResult, sync
@@ -85,7 +86,7 @@ def remove_features(
     _check_removable(names, declared, catalog)
     remaining = [f for f in declared if f not in names]
     gone = sorted(set(catalog.services_for(declared)) - set(catalog.services_for(remaining)))
-    engine_ok = _engine_reachable(required=delete_volumes)
+    engine_ok = _engine_reachable(project, required=delete_volumes)
     volume_names = {v for s in gone for v in catalog.services[s].volumes}
     if delete_volumes and volume_names:
         existing = project_volumes(load_state(project.root).project, volume_names)
@@ -134,8 +135,10 @@ def _check_removable(names: list[str], declared: list[str], catalog: Catalog) ->
         )
 
 
-def _engine_reachable(required: bool) -> bool:
+def _engine_reachable(project: Project, required: bool) -> bool:
+    """Whether the engine the environment runs on answers (an error when `required`)."""
     try:
+        bind_engine(project.root, LastUp.load(project.root))
         check_engine()
     except EngineError:
         if required:

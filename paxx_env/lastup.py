@@ -1,18 +1,24 @@
-"""What the last successful `paxx up` saw, so the next one can tell that nothing changed.
+"""What the last successful `paxx up` saw, and on which engine.
 
-Kept in .paxx/local/last-up.json. Light (no catalog, no rendering, no typer): `paxx up` on a
-stack that is already up is answered from here, as quickly as `paxx status`.
+The next `up` can tell from it that nothing changed, and every command talks to the engine
+the environment runs on. Kept in .paxx/local/last-up.json. Light (no catalog, no rendering,
+no typer): `paxx up` on a stack that is already up is answered from here, as quickly as
+`paxx status`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from paxx_env.engine.containers import ContainerState, project_containers
+from paxx_env.engine.forward import forward_alive
+from paxx_env.engine.target import EngineTarget, current_target, use_target
 from paxx_env.envhash import current_env_hash
+from paxx_env.errors import UsageError
 from paxx_env.fsio import Change, apply_changes, read_bytes
 from paxx_env.paths import ENV_FILE, LAST_UP_FILE
 from paxx_env.state import edited_files, load_state
@@ -29,6 +35,10 @@ class LastUp:
     runtime: str = ""
     #: service -> container id
     containers: dict[str, str] = field(default_factory=dict)
+    #: The engine the environment runs on: {"context": ..., "endpoint": ...}
+    engine: dict[str, str] = field(default_factory=dict)
+    #: Ports forwarded over SSH from a remote engine: {"pid": ..., "ports": [...]}
+    forward: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, root: Path) -> LastUp:
@@ -39,9 +49,23 @@ class LastUp:
                 healthy=[str(i) for i in data.get("healthy", [])],
                 runtime=str(data.get("runtime", "")),
                 containers={str(k): str(v) for k, v in data.get("containers", {}).items()},
+                engine={str(k): str(v) for k, v in data.get("engine", {}).items()},
+                forward=dict(data.get("forward", {})),
             )
         except (OSError, ValueError, AttributeError, TypeError):
             return cls()
+
+    @property
+    def target(self) -> EngineTarget | None:
+        """The engine the environment was started on, when recorded."""
+        if not self.engine.get("endpoint"):
+            return None
+        return EngineTarget(self.engine.get("context", ""), self.engine["endpoint"])
+
+    def save(self, root: Path) -> None:
+        """Write the record (atomically)."""
+        data = json.dumps(asdict(self), indent=2) + "\n"
+        apply_changes(root, {LAST_UP_FILE: Change(data.encode())})
 
     def healthy_by_probe(self, container_id: str) -> bool:
         """Whether paxx saw this container (full or short id) healthy during the last `up`."""
@@ -58,15 +82,49 @@ def fingerprint_of(root: Path, project_name: str, compose_files: list[str]) -> s
 
 def record_up(
     root: Path, last: LastUp, probed: list[str], fingerprint: str, containers: dict[str, str]
-) -> None:
+) -> LastUp:
     """Remember what a successful `up` saw, for `status` and for the next `up`.
 
     Containers paxx saw healthy stay listed as long as they exist.
     """
     current = set(containers.values())
     healthy = sorted({*probed, *(i for i in last.healthy if i in current)})
-    data = {"healthy": healthy, "runtime": fingerprint, "containers": containers}
-    apply_changes(root, {LAST_UP_FILE: Change((json.dumps(data, indent=2) + "\n").encode())})
+    record = LastUp(healthy, fingerprint, containers, last.engine, last.forward)
+    record.save(root)
+    return record
+
+
+def forget_up(root: Path) -> None:
+    """The environment is down: nothing runs anywhere, on no engine."""
+    apply_changes(root, {LAST_UP_FILE: Change(None)})
+
+
+def bind_engine(root: Path, last: LastUp) -> EngineTarget | None:
+    """Talk to the engine this project's environment runs on; None when it runs nowhere.
+
+    An environment started on one engine is not silently looked for on another: without a
+    choice in this command (--context, DOCKER_CONTEXT, DOCKER_HOST), paxx goes on talking to
+    the engine the last `up` used; with a different choice, it refuses.
+    """
+    recorded = last.target
+    if recorded is None:
+        return None
+    current = current_target()
+    if recorded.endpoint == current.endpoint:
+        return current
+    if current.explicit:
+        if recorded.context not in ("", "default"):
+            there = f"`paxx --context {recorded.context} down`"
+        else:
+            there = f"`DOCKER_HOST={recorded.endpoint} paxx down`"
+        raise UsageError(
+            f"this project's environment runs on {recorded.describe()}, not on "
+            f"{current.describe()}",
+            f"stop it there first ({there}), or run without choosing an engine; if that "
+            f"engine is gone, delete {LAST_UP_FILE}",
+        )
+    use_target(recorded)
+    return recorded
 
 
 def already_up(
@@ -103,9 +161,13 @@ def nothing_to_do(root: Path) -> list[str] | None:
         return None
     if any(not (root / path).exists() for path in state.files):
         return None
+    last = LastUp.load(root)
+    bind_engine(root, last)
+    if last.forward and not forward_alive(last.forward["pid"], last.forward["ports"]):
+        return None
     fingerprint = fingerprint_of(root, state.project, state.compose_files)
     existing = project_containers(state.project)
     declared = sorted(state.services)
     if any(c.paxx_service not in declared for c in existing):
         return None
-    return declared if already_up(LastUp.load(root), existing, declared, fingerprint) else None
+    return declared if already_up(last, existing, declared, fingerprint) else None

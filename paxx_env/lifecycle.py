@@ -20,12 +20,14 @@ from paxx_env.declaration import Project
 from paxx_env.engine import containers, images
 from paxx_env.engine.compose import Stack, warm_up
 from paxx_env.engine.docker import set_managed_keys
+from paxx_env.engine.forward import forward_alive, start_forward, stop_forward
 from paxx_env.engine.info import check_engine
+from paxx_env.engine.target import EngineTarget, current_target
 from paxx_env.errors import Interrupted, PaxxError, UsageError
-from paxx_env.lastup import LastUp, already_up, fingerprint_of, record_up
+from paxx_env.lastup import LastUp, already_up, bind_engine, fingerprint_of, forget_up, record_up
 from paxx_env.mirror import registry_mirror, through_mirror
 from paxx_env.names import check_services
-from paxx_env.paths import ENV_FILE
+from paxx_env.paths import ENV_FILE, FORWARD_LOG
 from paxx_env.readiness import INTERRUPTED_WAITING, Emit, Event, wait_until_healthy
 from paxx_env.state import load_state
 from paxx_env.sync import SyncResult, sync
@@ -58,6 +60,7 @@ def up(
     targets = check_services(services, declared) if services else declared
     state = load_state(project.root)
     last = LastUp.load(project.root)
+    target = bind_engine(project.root, last) or current_target()
     # python-on-whales takes ~300 ms to import and is needed only to start containers: when
     # the last `up` left things as they are on disk now (probably nothing to start), it is
     # not loaded at all; otherwise it loads in the background while paxx renders.
@@ -81,15 +84,34 @@ def up(
     if not stale and already_up(last, seen.existing, targets, fingerprint):
         for service in targets:
             emit(Event(service, "healthy", 0.0, "already up"))
-        return result
-    prestart.check_secrets_match_volumes(result, catalog, targets, seen.created)
-    running = {c.service for c in seen.existing if c.state == "running"}
-    prestart.check_ports(result.values, catalog, [s for s in targets if s not in running])
-    _pull([s for s in targets if s in seen.missing], stack, emit)
-    probed = _start_and_wait(stack, targets, timeout, not info.start_interval, emit)
-    ids = {c.service: c.id for c in containers.project_containers(stack.name, False)}
-    record_up(project.root, last, probed, fingerprint, {s: ids[s] for s in targets if s in ids})
+    else:
+        prestart.check_secrets_match_volumes(result, catalog, targets, seen.created)
+        running = {c.service for c in seen.existing if c.state == "running"}
+        forwarded = set(last.forward.get("ports", [])) if target.ssh else set()
+        starting = [s for s in targets if s not in running]
+        prestart.check_ports(result.values, catalog, starting, skip=forwarded)
+        _pull([s for s in targets if s in seen.missing], stack, emit)
+        probed = _start_and_wait(stack, targets, timeout, not info.start_interval, emit)
+        ids = {c.service: c.id for c in containers.project_containers(stack.name, False)}
+        started = {s: ids[s] for s in targets if s in ids}
+        last = record_up(project.root, last, probed, fingerprint, started)
+    _keep_engine(project.root, last, target, result)
     return result
+
+
+def _keep_engine(root: Path, last: LastUp, target: EngineTarget, result: SyncResult) -> None:
+    """Record the engine the environment runs on; on an ssh:// engine, forward its ports."""
+    engine = {"context": target.context, "endpoint": target.endpoint}
+    forward = last.forward
+    if target.ssh is not None:
+        ports = sorted(p for s in result.state.services.values() for p, _ in s.ports.values())
+        if forward.get("ports") != ports or not forward_alive(forward["pid"], ports):
+            if forward:
+                stop_forward(int(forward["pid"]))
+            pid = start_forward(target.ssh, ports, root / FORWARD_LOG)
+            forward = {"pid": pid, "ports": ports, "destination": target.ssh.destination}
+    if (engine, forward) != (last.engine, last.forward):
+        LastUp(last.healthy, last.runtime, last.containers, engine, forward).save(root)
 
 
 @dataclass(frozen=True)
@@ -198,9 +220,14 @@ def down(
     state = load_state(root)
     if not state.project:
         return None
+    last = LastUp.load(root)
+    bind_engine(root, last)
     check_engine()
     volume_names = {v for s in catalog.services.values() for v in s.volumes} if catalog else set()
     result = teardown(state.project, None, volume_names, confirm)
+    if last.forward:
+        stop_forward(int(last.forward["pid"]))
+    forget_up(root)
     if result.volumes and catalog is not None:
         forget_secrets(root, catalog, [n for n in catalog.services if n not in state.services])
     return result
@@ -215,6 +242,7 @@ def stream_logs(root: Path, service: str | None, follow: bool, tail: int | None)
         )
     declared = sorted(state.services)
     chosen = check_services([service], declared) if service else declared
+    bind_engine(root, LastUp.load(root))
     check_engine()
     return Stack(root, state.project, state.compose_files, ENV_FILE).stream_logs(
         chosen, follow, tail

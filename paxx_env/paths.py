@@ -29,6 +29,8 @@ STATE_FILE = f"{LOCAL_DIR}/state.json"
 #: What the last successful `paxx up` saw (see lastup.py).
 LAST_UP_FILE = f"{LOCAL_DIR}/last-up.json"
 BACKUP_DIR = f"{LOCAL_DIR}/backup"
+#: What the ssh process forwarding a remote engine's ports prints (see engine/forward.py).
+FORWARD_LOG = f"{LOCAL_DIR}/forward.log"
 GENERATIONS_DIR = f"{LOCAL_DIR}/generations"
 GITIGNORE_LINES = (ENV_FILE, f"{LOCAL_DIR}/")
 

@@ -16,12 +16,17 @@ from paxx_env.sync import SyncResult
 from paxx_env.sync.inputs import secret_fingerprint
 
 
-def check_ports(values: dict[str, str], catalog: Catalog, services: list[str]) -> None:
-    """Refuse when a host port of a service about to start is taken."""
+def check_ports(
+    values: dict[str, str], catalog: Catalog, services: list[str], skip: set[int] | None = None
+) -> None:
+    """Refuse when a host port of a service about to start is taken.
+
+    Ports in `skip` are held by paxx's own forward from a remote engine.
+    """
     for service in services:
         for key in catalog.services[service].meta.ports:
             port = int(values[key])
-            if not port_is_free(port):
+            if port not in (skip or set()) and not port_is_free(port):
                 holder = describe_port_holder(port)
                 by = f" by {holder}" if holder else ""
                 raise PaxxError(

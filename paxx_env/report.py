@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from paxx_env.engine.containers import ContainerRow, list_project
+from paxx_env.engine.forward import forward_alive
+from paxx_env.engine.target import EngineTarget
 from paxx_env.envhash import HASH_LABEL, current_env_hash
 from paxx_env.errors import ConfigError
-from paxx_env.lastup import LastUp
+from paxx_env.lastup import LastUp, bind_engine
 from paxx_env.lockfile import read_lock
 from paxx_env.state import ServiceSummary, State, edited_files, load_state
 
@@ -81,6 +83,20 @@ class Drift:
 
 
 @dataclass
+class EngineStatus:
+    """Where the environment runs, and the SSH forward of its ports from a remote engine."""
+
+    context: str
+    endpoint: str
+    forwarded_ports: list[int] = field(default_factory=list)
+    forward_running: bool | None = None
+
+    def describe(self) -> str:
+        """`context remote (ssh://me@box)`, or the endpoint alone."""
+        return EngineTarget(self.context, self.endpoint).describe()
+
+
+@dataclass
 class ProjectStatus:
     """The whole report."""
 
@@ -88,6 +104,7 @@ class ProjectStatus:
     services: list[ServiceStatus]
     env_hash: str = ""
     drift: Drift = field(default_factory=Drift)
+    engine: EngineStatus | None = None
 
     def to_json(self) -> str:
         """The report as JSON (schema in docs/commands/status.md)."""
@@ -95,6 +112,7 @@ class ProjectStatus:
             "schema": SCHEMA,
             "project": self.project,
             "env_hash": self.env_hash,
+            "engine": asdict(self.engine) if self.engine else None,
             "services": [asdict(s) for s in self.services],
             "drift": asdict(self.drift),
         }
@@ -119,7 +137,22 @@ def project_report(root: Path, state: State | None = None, env_hash: str = "") -
         read_lock(root)
     except ConfigError as error:
         drift.lock = [error.message]
-    return project_status(state, LastUp.load(root), drift)
+    last = LastUp.load(root)
+    bind_engine(root, last)
+    report = project_status(state, last, drift)
+    report.engine = _engine_status(last)
+    return report
+
+
+def _engine_status(last: LastUp) -> EngineStatus | None:
+    target = last.target
+    if target is None:
+        return None
+    engine = EngineStatus(target.context, target.endpoint)
+    if last.forward:
+        engine.forwarded_ports = list(last.forward["ports"])
+        engine.forward_running = forward_alive(last.forward["pid"], engine.forwarded_ports)
+    return engine
 
 
 def project_status(state: State, last: LastUp, drift: Drift | None = None) -> ProjectStatus:

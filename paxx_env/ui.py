@@ -53,7 +53,13 @@ def print_status(report: ProjectStatus, json_output: bool, out: TextIO | None = 
         urls = "  ".join(f"{label}: {url}" for label, url in service.urls.items()) or "-"
         name = service.name if service.declared else f"{service.name} (not declared)"
         rows.append([name, service.state, service.health or "-", ports, urls])
-    lines = [f"project {report.project}  environment {report.env_hash or '-'}"]
+    header = f"project {report.project}  environment {report.env_hash or '-'}"
+    engine = report.engine
+    lines = [header + (f"  engine {engine.describe()}" if engine else "")]
+    if engine and engine.forward_running is not None:
+        ports = ", ".join(map(str, engine.forwarded_ports))
+        state = "running" if engine.forward_running else "stopped: `paxx up` restarts it"
+        lines.append(f"ports forwarded over SSH to 127.0.0.1: {ports} ({state})")
     lines.append(table(rows, ["SERVICE", "STATE", "HEALTH", "PORTS", "URLS"]))
     lines += [f"drift: {line}" for line in report.drift.messages()]
     out.write("\n".join(lines) + "\n")

@@ -84,6 +84,14 @@ def main_options(
             file_okay=False,
         ),
     ] = Path(),
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            help="The Docker context (engine) to use, as `docker --context`. Default: "
+            "DOCKER_HOST, DOCKER_CONTEXT, or the engine the project's environment runs on.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -94,6 +102,10 @@ def main_options(
         from paxx_env import log
 
         log.enable()
+    if context:
+        from paxx_env.engine.target import choose_context
+
+        choose_context(context)
     common.Options.project_dir = project_dir
 
 

@@ -52,3 +52,16 @@ def test_status_before_the_first_render_needs_no_engine(project: Path) -> None:
     result = run_cli(project, "status", env={"DOCKER_HOST": NOWHERE})
     assert result.code == 0, result.output
     assert "redis" in result.out and "not created" in result.out
+
+
+def test_an_unknown_context_is_a_two_line_error(project: Path) -> None:
+    assert run_cli(project, "feature", "add", "cache").code == 0
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    for command in (["up"], ["status"], ["down"]):
+        result = run_cli(project, "--context", "no-such-context", *command)
+        assert result.code == 2, result.output
+        assert result.err.splitlines() == [
+            "paxx: error: the Docker context 'no-such-context' does not exist",
+            "  fix: `docker context ls` lists them; pass one with --context NAME",
+        ]
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
