@@ -1,0 +1,1 @@
+"""The measure families, one module each; paxxbench.registry lists them."""
