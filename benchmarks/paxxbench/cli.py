@@ -41,10 +41,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--rest", type=float, help="seconds to watch the stack at rest (default 60)"
     )
     args = parser.parse_args(argv)
-    args.repeat = args.repeat or (2 if args.quick else 5)
+    if args.repeat is None:
+        args.repeat = 2 if args.quick else 5
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    args.rest = args.rest or (20.0 if args.quick else 60.0)
+    if args.rest is None:
+        args.rest = 20.0 if args.quick else 60.0
+    if args.rest < 0:
+        parser.error("--rest must not be negative")
     return args
 
 

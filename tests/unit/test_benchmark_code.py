@@ -407,3 +407,25 @@ def test_the_page_puts_each_sections_parts_in_their_place() -> None:
     assert "```sh\n# P1\ncmd one\ncmd two\n```" in text
     assert "`benchmarks/bench.py --quick` (quick run)" in text
     assert "stand-in label:" not in text
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def test_quick_and_explicit_options() -> None:
+    quick = cli.parse_args(["--quick"])
+    assert (quick.repeat, quick.rest) == (2, 20.0)
+    full = cli.parse_args([])
+    assert (full.repeat, full.rest) == (5, 60.0)
+    explicit = cli.parse_args(["--quick", "--repeat", "9", "--rest", "0"])
+    assert (explicit.repeat, explicit.rest) == (9, 0.0)
+
+
+@pytest.mark.parametrize("args", [["--repeat", "0"], ["--repeat", "-1"], ["--rest", "-5"]])
+def test_impossible_options_are_refused(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.parse_args(args)
+    assert exit_.value.code == 2
+    assert "must" in capsys.readouterr().err
