@@ -8,8 +8,8 @@
 It writes docs/benchmarks.md. Every measure runs in throwaway projects under one temporary
 folder, with its own XDG_STATE_HOME; every container, volume and network it creates carries
 a Compose project name of its own and is removed at the end (other stacks on the engine are
-never touched). All images must already be present: nothing is pulled. DOCKER_HOST selects
-the engine, as for docker itself.
+never touched). All images must already be present: nothing is pulled. DOCKER_HOST (or
+DOCKER_CONTEXT) selects the engine, as for docker itself.
 
 The code is the package beside this file, paxxbench/ (its __init__ says where what is).
 """

@@ -19,9 +19,9 @@ from paxxbench.runner import BenchError, log, run
 from paxxbench.workbench import STACK_FEATURES, Bench, Stack
 
 EPILOG = """\
-Every docker and docker compose command (and paxx itself) runs with the shell's DOCKER_HOST,
-so `DOCKER_HOST=unix:///path/to/other.sock ./scripts/dev bench` measures another engine;
-its images must be present there too.
+Every docker and docker compose command (and paxx itself) runs with the shell's DOCKER_HOST
+and DOCKER_CONTEXT, so `DOCKER_HOST=unix:///path/to/other.sock ./scripts/dev bench` measures
+another engine; its images must be present there too.
 """
 
 

@@ -54,7 +54,7 @@ class Stack:
 def clean_environment(environ: Mapping[str, str], tmp: Path) -> dict[str, str]:
     """The environment of every command: the shell's, without Compose's and paxx's settings.
 
-    DOCKER_HOST (and every other DOCKER_ variable) stays: it selects the engine.
+    DOCKER_HOST and DOCKER_CONTEXT (every DOCKER_ variable) stay: they select the engine.
     """
     env = {
         k: v
@@ -90,6 +90,7 @@ class Bench:
         env = dict(self.base_env)
         if stack is not None and stack.docker_host:
             env["DOCKER_HOST"] = stack.docker_host
+            env.pop("DOCKER_CONTEXT", None)  # the stack's own engine, not the shell's context
         return env
 
     def env(self, stack: Stack | None = None, **extra: str) -> dict[str, str]:

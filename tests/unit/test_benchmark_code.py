@@ -194,7 +194,10 @@ def test_a_stack_on_another_engine_takes_its_docker_host_everywhere(
 ) -> None:
     other = Stack(tmp_path, tmp_path / "state", name="p", docker_host="unix:///run/modern.sock")
     plain = Stack(tmp_path, tmp_path / "state", name="q")
+    bench.base_env["DOCKER_CONTEXT"] = "remote"
     assert bench.engine_env(other)["DOCKER_HOST"] == "unix:///run/modern.sock"
+    assert "DOCKER_CONTEXT" not in bench.engine_env(other)
+    assert bench.engine_env(plain)["DOCKER_CONTEXT"] == "remote"
     assert bench.env(other, EXTRA="1")["DOCKER_HOST"] == "unix:///run/modern.sock"
     assert bench.engine_env(plain).get("DOCKER_HOST") == bench.base_env.get("DOCKER_HOST")
     assert other.label == "label=com.docker.compose.project=p"
