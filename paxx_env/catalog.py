@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paxx_env.errors import ConfigError
@@ -105,9 +106,33 @@ class Profile(_Strict):
     summary: str
     services: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    #: Everything the generated code imports: [project].dependencies of the user's project.
     dependencies: tuple[str, ...] = ()
+    #: Only for type checking (stub packages): the PEP 735 group [dependency-groups].dev.
+    dev_dependencies: tuple[str, ...] = Field(default=(), alias="dev-dependencies")
+    #: The oldest Python the generated code runs on, as ">=3.X".
+    requires_python: str = Field(default="", alias="requires-python")
+    #: mypy plugins the generated code needs (e.g. pydantic's, for settings classes).
+    mypy_plugins: tuple[str, ...] = Field(default=(), alias="mypy-plugins")
     env: dict[str, str] = Field(default_factory=dict)
     files: tuple[ProfileFile, ...] = ()
+
+    @field_validator("dependencies", "dev_dependencies")
+    @classmethod
+    def _requirements(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for text in value:
+            try:
+                Requirement(text)
+            except InvalidRequirement:
+                raise ValueError(f"{text!r} is not a requirement (PEP 508)") from None
+        return value
+
+    @field_validator("requires_python")
+    @classmethod
+    def _python_floor(cls, value: str) -> str:
+        if value and not re.fullmatch(r">=3\.\d+", value):
+            raise ValueError(f"{value!r} must be a floor like '>=3.11'")
+        return value
 
 
 @dataclass(frozen=True)

@@ -172,11 +172,18 @@ def sync(
         result_actions += file_actions
         changes.update(file_changes)
         conflicts += file_conflicts
+        package_init = _package_init(root, project.package_dir, render.files)
+        if package_init is not None:
+            changes[package_init] = Change(PACKAGE_INIT)
+            result_actions.append(Action("create", package_init))
 
-        declaration_change, dep_actions = _plan_declaration(project, catalog, chosen, render)
+        declaration_change, dep_actions, dep_notes = _plan_declaration(
+            project, catalog, chosen, render
+        )
         if declaration_change is not None:
             changes[project.source.name] = declaration_change
             result_actions += dep_actions
+            notes += dep_notes
         if not isinstance(new_lock, Keep) and lock_bytes != read_bytes(root / LOCK_FILE):
             changes[LOCK_FILE] = Change(lock_bytes)
             exists = (root / LOCK_FILE).exists()
@@ -475,28 +482,50 @@ def _plan_files(
     return actions, changes, conflicts
 
 
+#: The `__init__.py` paxx writes into an app package it creates. It is the user's from then
+#: on: not recorded, so never overwritten or deleted by paxx.
+PACKAGE_INIT = b'"""The application package."""\n'
+
+
+def _package_init(root: Path, package_dir: str, files: dict[str, bytes]) -> str | None:
+    """The package's `__init__.py` when paxx writes modules into a package folder without one."""
+    init = f"{package_dir}/__init__.py"
+    if not package_dir or not any(path.startswith(f"{package_dir}/") for path in files):
+        return None
+    return None if (root / init).exists() else init
+
+
 def _plan_declaration(
     project: spec.Project, catalog: Catalog, chosen: list[str], render: Render
-) -> tuple[Change | None, list[Action]]:
-    """Features and dependencies written into pyproject.toml (or paxx.toml)."""
+) -> tuple[Change | None, list[Action], list[str]]:
+    """Features, dependencies and what the code needs, for pyproject.toml (or paxx.toml).
+
+    Also returns notes on what paxx leaves to the user (see projectconf).
+    """
     before = project.source.read_text(encoding="utf-8") if project.source.exists() else None
     document = project.document
     if list(project.declaration.features) != chosen or not project.initialized:
         document = spec.set_features(project, chosen)
     actions = []
+    notes: list[str] = []
     if project.has_pyproject:
-        dropped_features = set(project.declaration.features) - set(render.features)
-        dropped = [d for f in dropped_features for d in catalog.features[f].profile.dependencies]
-        managed = [d for f in catalog.features.values() for d in f.profile.dependencies]
-        added, removed = deps.update_dependencies(document, render.dependencies, dropped, managed)
-        name = project.source.name
-        actions += [Action("add", name, f"dependency {d}") for d in added]
-        actions += [Action("remove", name, f"dependency {d}") for d in removed]
+        declared = catalog.closure(list(project.declaration.features))
+        dropped = [f for f in declared if f not in render.features]
+        changes, notes = deps.update_pyproject(
+            document,
+            project.root,
+            catalog,
+            render.features,
+            dropped,
+            project.package_dir,
+            render.files,
+        )
+        actions += [Action(verb, project.source.name, what) for verb, what in changes]
     after = tomlkit.dumps(document)
     if after == before:
-        return None, []
+        return None, [], []
     verb = "update" if before is not None else "create"
-    return Change(after.encode()), [Action(verb, project.source.name), *actions]
+    return Change(after.encode()), [Action(verb, project.source.name), *actions], notes
 
 
 def _plan_gitignore(root: Path) -> Change | None:
