@@ -138,7 +138,7 @@ def render_client_modules(
         feature = catalog.features[name]
         for item in feature.profile.files:
             template = (feature.folder / "templates" / item.template).read_text(encoding="utf-8")
-            text = _MODULES.from_string(template).render(context)
+            text = _module_template(template).render(context)
             path = f"{package_dir}/{item.target}" if package_dir else item.target
             files[path] = text.encode()
     return files
@@ -248,6 +248,12 @@ _JINJA.filters["slug"] = lambda value: project_slug(str(value))
 _MODULES = jinja2.Environment(
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _module_template(text: str) -> jinja2.Template:
+    """Each client-module template compiled once (a render compiles every one it uses)."""
+    return _MODULES.from_string(text)
 
 
 def template_variables(template: str) -> set[str]:
