@@ -142,13 +142,18 @@ class UserProject:
         self.run(self.bin / "mypy", "--strict", "-p", self.package)
 
     def pytest(self, *test_files: Path, args: Sequence[str] = ()) -> None:
-        """Copy the test files into tests/ of the project and run them with its pytest."""
+        """Copy the test files into tests/ of the project and run them with its pytest.
+
+        A file not named test_*.py (so that paxx's own test run skips it) is copied as
+        tests/test_NAME.py.
+        """
         tests = self.root / "tests"
         tests.mkdir(exist_ok=True)
         names = []
         for path in test_files:
-            shutil.copyfile(path, tests / path.name)
-            names.append(f"tests/{path.name}")
+            name = path.name if path.name.startswith("test_") else f"test_{path.name}"
+            shutil.copyfile(path, tests / name)
+            names.append(f"tests/{name}")
         self.run(
             self.bin / "pytest",
             "-p",
