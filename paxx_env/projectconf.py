@@ -133,6 +133,8 @@ def _other_mypy_config(root: Path) -> tuple[str, list[str]] | None:
             return name, []
         if parser.has_section("mypy"):
             return f"[mypy] in {name}", _plugin_list(parser.get("mypy", "plugins", fallback=""))
+        if name != "setup.cfg":  # mypy reads these files even without a [mypy] section
+            return f"[mypy] in {name}", []
     return None
 
 
