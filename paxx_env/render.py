@@ -139,7 +139,7 @@ def render_client_modules(
     for name in features:
         feature = catalog.features[name]
         for item in feature.profile.files:
-            text = _MODULES.from_string(feature.templates[item.template]).render(context)
+            text = _module_template(feature.templates[item.template]).render(context)
             path = f"{package_dir}/{item.target}" if package_dir else item.target
             files[path] = text.encode()
     return files
@@ -249,6 +249,12 @@ _JINJA.filters["slug"] = lambda value: project_slug(str(value))
 _MODULES = jinja2.Environment(
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _module_template(text: str) -> jinja2.Template:
+    """Each client-module template compiled once (a render compiles every one it uses)."""
+    return _MODULES.from_string(text)
 
 
 def template_variables(template: str) -> set[str]:

@@ -126,7 +126,8 @@ def sync(
             name=values["COMPOSE_PROJECT_NAME"],
             ports=sorted(int(values[e.key]) for e in owned if e.kind == "port"),
         )
-    return SyncResult(root, plan.render, values, new_state, changes.actions, filled.notes)
+    notes = filled.notes + changes.notes
+    return SyncResult(root, plan.render, values, new_state, changes.actions, notes)
 
 
 def _new_state(
@@ -183,7 +184,8 @@ def _plan_changes(
     block = render_block(plan.render.env, values, retained, project.source_label)
     envfile.plan_env_file(root, env, owned, values, block, state, changes)
     files.plan_files(root, _desired(plan, overlay), state, force, changes)
-    declared.plan_declaration(project, catalog, chosen, plan.render, changes)
+    files.plan_package_init(root, project.package_dir, plan.render.files, changes)
+    changes.notes += declared.plan_declaration(project, catalog, chosen, plan.render, changes)
     if plan.replaces_lock:
         declared.plan_lock(project, plan.lock_bytes, changes)
     generation = {

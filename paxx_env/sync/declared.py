@@ -15,28 +15,38 @@ from paxx_env.sync.model import Action, ChangeSet
 
 def plan_declaration(
     project: Project, catalog: Catalog, chosen: list[str], render: Render, changes: ChangeSet
-) -> None:
-    """Features and dependencies written into pyproject.toml (or paxx.toml)."""
+) -> list[str]:
+    """Features, dependencies and what the code needs, for pyproject.toml (or paxx.toml).
+
+    Returns notes on what paxx leaves to the user (see projectconf).
+    """
     content = read_bytes(project.source)
     before = content.decode("utf-8") if content is not None else None
     document = project.document
     if list(project.declaration.features) != chosen or not project.initialized:
         document = set_features(project, chosen)
-    dependency_actions = []
+    dependency_actions: list[Action] = []
+    notes: list[str] = []
     if project.has_pyproject:
-        dropped_features = set(project.declaration.features) - set(render.features)
-        dropped = [d for f in dropped_features for d in catalog.features[f].profile.dependencies]
-        managed = [d for f in catalog.features.values() for d in f.profile.dependencies]
-        added, removed = deps.update_dependencies(document, render.dependencies, dropped, managed)
-        name = project.source.name
-        dependency_actions += [Action("add", name, f"dependency {d}") for d in added]
-        dependency_actions += [Action("remove", name, f"dependency {d}") for d in removed]
+        declared = catalog.closure(list(project.declaration.features))
+        dropped = [f for f in declared if f not in render.features]
+        edits, notes = deps.update_pyproject(
+            document,
+            project.root,
+            catalog,
+            render.features,
+            dropped,
+            project.package_dir,
+            render.files,
+        )
+        dependency_actions = [Action(verb, project.source.name, what) for verb, what in edits]
     after = tomlkit.dumps(document)
     if after == before:
-        return
+        return []
     verb = "update" if before is not None else "create"
     changes.write(project.source.name, Change(after.encode()), verb)
     changes.actions += dependency_actions
+    return notes
 
 
 def plan_lock(project: Project, lock_bytes: bytes | None, changes: ChangeSet) -> None:

@@ -130,3 +130,19 @@ def _conflict_diff(root: Path, path: str, why: str, desired: dict[str, bytes]) -
         tofile=f"{path} (paxx)",
     )
     return f"{path}: {why}\n" + "".join(list(diff)[:40])
+
+
+#: The `__init__.py` paxx writes into an app package it creates. It is the user's from then
+#: on: not recorded, so never overwritten or deleted by paxx.
+PACKAGE_INIT = b'"""The application package."""\n'
+
+
+def plan_package_init(
+    root: Path, package_dir: str, files: dict[str, bytes], changes: ChangeSet
+) -> None:
+    """Create the package's `__init__.py` when paxx writes modules into a folder without one."""
+    init = f"{package_dir}/__init__.py"
+    if not package_dir or not any(path.startswith(f"{package_dir}/") for path in files):
+        return
+    if read_bytes(root / init) is None:
+        changes.write(init, Change(PACKAGE_INIT), "create")

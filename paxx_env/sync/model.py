@@ -33,6 +33,8 @@ class ChangeSet:
     actions: list[Action] = field(default_factory=list)
     #: (path, why) of files the user edited that this sync would overwrite
     conflicts: list[tuple[str, str]] = field(default_factory=list)
+    #: what the user should know of (a setting paxx leaves to them)
+    notes: list[str] = field(default_factory=list)
 
     def write(self, path: str, change: Change, verb: str = "", detail: str = "") -> None:
         """Plan a write (or a deletion), and the line reported for it when `verb` is set."""

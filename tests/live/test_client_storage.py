@@ -1,13 +1,14 @@
 """The storage module paxx generates, against the MinIO stand-in and the local filesystem.
 
 The MinIO stand-in is moto's S3 behind MinIO's command line (../shared/offline-hub/README.md).
-What it does NOT check, so these tests cannot show it:
-- request signatures and secret keys: only the access key is checked (another key gets 403
-  InvalidAccessKeyId), so a wrong AWS_SECRET_ACCESS_KEY, a tampered presigned URL or an
-  expired one are all accepted here; the tests for those are kept, and skipped;
-- MinIO's own behaviour (policies, IAM, virtual-host style) and persistence: data is in memory.
-It does refuse an unsigned GET of a private object (403), which the presigned URL test uses
-as its control.
+It checks credentials as MinIO does for what these tests use: Signature V4 (headers and
+presigned URLs) and V2 presigned URLs are verified, with their expiry, so another access key
+gets 403 InvalidAccessKeyId, a wrong secret key or a tampered URL 403 SignatureDoesNotMatch
+and an expired URL 403 AccessDenied. An unsigned GET or HEAD of a private object is refused
+(403), which the presigned URL test uses as its control.
+What it does NOT do, so these tests cannot show it: verify V2 header signatures (boto3 signs
+with V4), hold anonymous requests to MinIO's policies, MinIO's own behaviour (bucket
+policies, IAM, virtual-host style), and persistence: data is in memory.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the route annotations as objects.
@@ -28,11 +29,6 @@ from starlette.datastructures import UploadFile
 from live.conftest import App
 
 MIB = 1024 * 1024
-
-SIGNATURES_NOT_VERIFIED = (
-    "the MinIO stand-in does not verify request signatures (only the access key), so it "
-    "accepts what real MinIO rejects with 403 SignatureDoesNotMatch / AccessDenied"
-)
 
 
 async def _pieces(count: int, size: int) -> AsyncIterator[bytes]:
@@ -183,7 +179,6 @@ async def test_storage_standin_exists_raises_auth_and_network_errors(
             await store.exists("there.txt")
 
 
-@pytest.mark.skip(reason=SIGNATURES_NOT_VERIFIED + ": a wrong secret key is accepted")
 async def test_storage_standin_wrong_secret_is_rejected(app_with: Callable[..., App]) -> None:
     app = app_with("storage")
     storage = app.module("storage")
@@ -195,7 +190,6 @@ async def test_storage_standin_wrong_secret_is_rejected(app_with: Callable[..., 
             await store.exists("anything.txt")
 
 
-@pytest.mark.skip(reason=SIGNATURES_NOT_VERIFIED + ": tampered or expired URLs are served")
 async def test_storage_standin_tampered_or_expired_presigned_url_is_refused(
     app_with: Callable[..., App],
 ) -> None:

@@ -27,7 +27,7 @@ from fastapi import Depends, FastAPI
 
 from live.conftest import App
 
-#: Jobs a user adds to the generated tasks.py, registered in WorkerSettings.functions.
+#: Jobs a user adds to the generated tasks.py, registered in WorkerOptions.functions.
 EXTRA_JOBS = '''
 
 # --- jobs added by the test, the way a user adds theirs ---
@@ -56,8 +56,8 @@ async def slow(ctx: JobContext, seconds: float) -> str:
     return "finished"
 
 
-WorkerSettings.functions = [
-    *WorkerSettings.functions,
+WorkerOptions.functions = [
+    *WorkerOptions.functions,
     func(count_run),
     func(flaky, max_tries=3),
     func(always_retry),  # the worker's max_tries: TASKS_MAX_TRIES
@@ -147,7 +147,7 @@ async def test_tasks_real_cli_worker_runs_jobs_once_defers_cron_and_abort(
                 while await tasks.pool.get(tasks_module.HEARTBEAT_KEY) is None:
                     await asyncio.sleep(0.2)
 
-            # abort a running job (WorkerSettings.allow_abort_jobs)
+            # abort a running job (WorkerOptions.allow_abort_jobs)
             await tasks.enqueue("slow", 60, job_id="long")
             async with asyncio.timeout(10):
                 while await tasks.status("long") != JobStatus.in_progress:
@@ -201,13 +201,13 @@ async def test_tasks_real_fastapi_lifespan_in_process_worker_and_settings(
 ) -> None:
     app = app_with("tasks")
     tasks_module = app.module("tasks")
-    settings_cls = tasks_module.WorkerSettings
+    settings = tasks_module.WorkerSettings  # what `arq <package>.tasks.WorkerSettings` runs
+    assert settings == tasks_module.worker_settings()
 
     # every option is a parameter of arq's Worker (arq drops unknown names without a word)
     parameters = inspect.signature(Worker).parameters
-    options = {name for name in vars(settings_cls) if not name.startswith("_")}
-    assert options <= set(parameters), options - set(parameters)
-    worker = create_worker(settings_cls, handle_signals=False)
+    assert set(settings) <= set(parameters), set(settings) - set(parameters)
+    worker = create_worker(settings, handle_signals=False)
     assert (worker.max_tries, worker.job_timeout_s, worker.keep_result_s) == (5, 300, 3600)
     assert (worker.queue_name, worker.max_jobs, worker.allow_abort_jobs) == ("arq:queue", 10, True)
     assert worker.health_check_interval == 60

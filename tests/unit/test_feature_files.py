@@ -19,25 +19,43 @@ def test_add_writes_overlay_env_example_deps_and_gitignore(project: Path, paxx: 
     package = tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
     result = paxx(project, "feature", "add", "storage")
     assert result.code == 0, result.output
-    assert result.out.splitlines()[:8] == [
+    assert result.out.splitlines()[:13] == [
         "   create  .env",
         "   create  .env.example",
         "   create  .paxx/services/minio.yaml",
         f"   create  {package}/storage.py",
+        f"   create  {package}/__init__.py",
         "   update  pyproject.toml",
         "      add  pyproject.toml: dependency aioboto3>=13.0",
-        "      add  pyproject.toml: dependency types-aioboto3[s3]>=13.0",
+        "      add  pyproject.toml: dependency pydantic-settings>=2.3",
+        "      add  pyproject.toml: dependency pydantic>=2.7",
+        "      add  pyproject.toml: dev dependency types-aioboto3[s3]>=13.0",
+        "      add  pyproject.toml: requires-python >=3.11",
+        '      add  pyproject.toml: [tool.mypy] plugins = ["pydantic.mypy"]',
         "   create  .gitignore",
     ]
     assert (project / ".paxx/services/minio.yaml").is_file()
+    assert (project / package / "__init__.py").read_text() == '"""The application package."""\n'
     assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
     assert (project / ".gitignore").read_text().splitlines()[-2:] == [".env", ".paxx/local/"]
     pyproject = (project / "pyproject.toml").read_text()
-    assert (
-        '    "fastapi>=0.110",  # web framework\n    "aioboto3>=13.0",\n    "types-aioboto3[s3]>=13.0",\n]'
-        in pyproject
+    # The user's own line (equal to one paxx would add) keeps its place and its comment; the
+    # stubs go to the dev group; the Python floor is set as there was none; mypy gets the
+    # pydantic plugin, as the project had no mypy configuration.
+    assert pyproject.startswith(
+        f'[project]\nname = "{package}"\nversion = "0.1.0"\n# the app\'s own dependencies\n'
+        "dependencies = [\n"
+        '    "aioboto3>=13.0",\n'
+        '    "fastapi>=0.110",  # web framework\n'
+        '    "pydantic-settings>=2.3",\n'
+        '    "pydantic>=2.7",\n'
+        "]\n"
+        'requires-python = ">=3.11"\n'
     )
-    assert "# the app's own dependencies" in pyproject
+    assert pyproject.endswith(
+        '[tool.mypy]\nplugins = ["pydantic.mypy"]\n\n'
+        '[dependency-groups]\ndev = [\n    "types-aioboto3[s3]>=13.0",\n]\n'
+    )
     assert tomllib.loads(pyproject)["tool"]["paxx"]["features"] == ["storage"]
     values = env_values(project)
     assert values["PAXX_MINIO_PORT"].isdigit()
@@ -153,7 +171,10 @@ def test_remove_undoes_add_but_keeps_the_secret_of_the_data_volume(
     assert not (project / ".paxx/services/redis.yaml").exists()
     pyproject = (project / "pyproject.toml").read_text()
     assert "redis>=5.0" not in pyproject
-    assert pyproject.startswith(original)
+    # What every feature needs (the app's framework) stays, and so do the Python floor and the
+    # mypy plugin: paxx cannot tell them from the user's own.
+    assert pyproject.startswith(original.removesuffix("]\n"))
+    assert '"pydantic>=2.7",\n]\nrequires-python = ">=3.11"\n' in pyproject
     values = env_values(project)
     assert "REDIS_URL" not in values and "PAXX_REDIS_PORT" not in values
     assert values["REDIS_PASSWORD"] == password, "kept: the volume may still hold data"
@@ -168,7 +189,7 @@ def test_a_dependency_the_user_pinned_is_never_touched(project: Path, paxx: Runn
         pyproject.read_text().replace('"fastapi>=0.110",', '"fastapi>=0.110",\n    "redis==5.0.1",')
     )
     paxx(project, "feature", "add", "cache")
-    assert '"redis>=5.0"' not in pyproject.read_text()
+    assert '"redis>=5.0.1"' not in pyproject.read_text()
     paxx(project, "feature", "remove", "cache")
     assert '"redis==5.0.1"' in pyproject.read_text()
 
@@ -176,7 +197,7 @@ def test_a_dependency_the_user_pinned_is_never_touched(project: Path, paxx: Runn
 def test_shared_dependencies_stay_while_a_feature_needs_them(project: Path, paxx: Runner) -> None:
     paxx(project, "feature", "add", "cache", "websocket")
     paxx(project, "feature", "remove", "cache")
-    assert '"redis>=5.0"' in (project / "pyproject.toml").read_text()
+    assert '"redis>=5.0.1",' in (project / "pyproject.toml").read_text()
     assert (project / ".paxx/services/redis.yaml").exists()
 
 

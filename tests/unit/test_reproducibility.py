@@ -127,7 +127,7 @@ def test_generations_add_add_remove_rollback(project: Path, paxx: Runner) -> Non
             assert on_disk[path] == content, f"{path} differs from generation 2"
     assert not [p for p in on_disk if p.startswith(".paxx/services/") and p not in generation_two]
     assert 'features = ["cache", "storage"]' in (project / "pyproject.toml").read_text()
-    assert '"redis>=5.0"' in (project / "pyproject.toml").read_text()
+    assert '"redis>=5.0.1"' in (project / "pyproject.toml").read_text()
     listing = paxx(project, "generations").out.splitlines()
     assert listing[4].split()[:3] == ["4*", listing[4].split()[1], "rollback"]
 

@@ -8,7 +8,9 @@ Run the worker from the project folder, so that it finds .env, next to your app:
 
     arq shop.tasks.WorkerSettings
 
-Write jobs here as `async def job(ctx, ...)` and list them in `WorkerSettings.functions`.
+Write jobs here as `async def job(ctx, ...)` and list them in `WorkerOptions.functions`.
+Importing this module reads no settings: `WorkerSettings` is made, from `WorkerOptions` and
+TasksSettings, when arq looks it up, and the queue's settings when it is opened.
 Enqueue them from a FastAPI app:
 
     from typing import Annotated
@@ -40,7 +42,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from arq import Retry
@@ -62,7 +64,7 @@ __all__ = [
     "Retry",
     "TaskQueue",
     "TasksSettings",
-    "WorkerSettings",
+    "WorkerOptions",
     "arq_redis_settings",
     "cron",
     "func",
@@ -72,6 +74,7 @@ __all__ = [
     "run_queued_jobs",
     "say_hello",
     "tasks_lifespan",
+    "worker_settings",
 ]
 
 logger = logging.getLogger(__name__)
@@ -116,7 +119,7 @@ def arq_redis_settings(settings: TasksSettings | None = None) -> RedisSettings:
     )
 
 
-# --- Jobs: `async def name(ctx, ...)`, listed in WorkerSettings.functions ---------------------
+# --- Jobs: `async def name(ctx, ...)`, listed in WorkerOptions.functions ----------------------
 
 
 async def say_hello(ctx: JobContext, name: str) -> str:
@@ -139,7 +142,7 @@ async def heartbeat(ctx: JobContext) -> None:
 
 async def startup(ctx: JobContext) -> None:
     """Runs once as the worker starts: open the clients your jobs share and keep them in ctx."""
-    logger.info("tasks worker started on queue %s", WorkerSettings.queue_name)
+    logger.info("tasks worker started")
 
 
 async def shutdown(ctx: JobContext) -> None:
@@ -147,16 +150,13 @@ async def shutdown(ctx: JobContext) -> None:
     logger.info("tasks worker stopped")
 
 
-class WorkerSettings:
-    """The worker's options: `arq shop.tasks.WorkerSettings` (from the project folder).
+class WorkerOptions:
+    """The worker's jobs and fixed options; `WorkerSettings` adds those TasksSettings gives.
 
-    arq passes to `arq.worker.Worker` only the attributes of this class (not of a base class)
-    whose names are Worker parameters, and silently ignores any other name: check a new option
-    against `Worker`'s signature. Per-job options go in `func(job, max_tries=..., timeout=...,
-    keep_result=...)`.
+    arq passes to `arq.worker.Worker` only the names that are Worker parameters, and silently
+    ignores any other name: check a new option against `Worker`'s signature. Per-job options go
+    in `func(job, max_tries=..., timeout=..., keep_result=...)`.
     """
-
-    _settings = TasksSettings()
 
     functions: Sequence[Function | WorkerCoroutine] = [func(say_hello, max_tries=3)]
     cron_jobs: Sequence[CronJob] | None = [
@@ -165,15 +165,37 @@ class WorkerSettings:
     ]
     on_startup: StartupShutdown | None = startup
     on_shutdown: StartupShutdown | None = shutdown
-    redis_settings = arq_redis_settings(_settings)
-    queue_name = _settings.tasks_queue_name
-    max_jobs = _settings.tasks_max_jobs  # jobs run at once by one worker
-    job_timeout = _settings.tasks_job_timeout  # seconds before a running job is cancelled
-    keep_result = _settings.tasks_keep_result  # seconds a result (and its job id) is kept
-    max_tries = _settings.tasks_max_tries  # runs of a job in all, Retry included
     retry_jobs = True  # honour Retry: run the job again, up to max_tries
     allow_abort_jobs = True  # let TaskQueue.abort cancel a running job
     health_check_interval = 60  # seconds; `arq --check ...` reads the health key
+
+
+def worker_settings(settings: TasksSettings | None = None) -> dict[str, Any]:
+    """Every option of arq's Worker: WorkerOptions, and those TasksSettings gives (read now)."""
+    settings = settings or TasksSettings()
+    options = {name: value for name, value in vars(WorkerOptions).items() if name[0] != "_"}
+    return {
+        **options,
+        "redis_settings": arq_redis_settings(settings),
+        "queue_name": settings.tasks_queue_name,
+        "max_jobs": settings.tasks_max_jobs,  # jobs run at once by one worker
+        "job_timeout": settings.tasks_job_timeout,  # seconds before a running job is cancelled
+        "keep_result": settings.tasks_keep_result,  # seconds a result (and its job id) is kept
+        "max_tries": settings.tasks_max_tries,  # runs of a job in all, Retry included
+    }
+
+
+if TYPE_CHECKING:
+    #: What `arq shop.tasks.WorkerSettings` runs: `worker_settings()`.
+    WorkerSettings: dict[str, Any]
+else:
+
+    def __getattr__(name: str) -> Any:
+        # PEP 562: WorkerSettings is made when arq looks it up, so that importing this module
+        # reads no settings (and works with no REDIS_URL, from any folder).
+        if name == "WorkerSettings":
+            return worker_settings()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class TaskQueue:
@@ -195,7 +217,7 @@ class TaskQueue:
     ) -> Job | None:
         """Queue `function(ctx, *args, **kwargs)` for the worker; the Job, or None if not queued.
 
-        `function` is a job (or its name) listed in WorkerSettings.functions. With a `job_id`
+        `function` is a job (or its name) listed in WorkerOptions.functions. With a `job_id`
         of your choosing, the job is queued once: while a job with that id is queued, running,
         waiting to retry, or its result is kept (`keep_result`), enqueueing it again returns
         None and runs nothing. `defer_by` (seconds) or `defer_until` (an aware datetime) delays
@@ -268,10 +290,10 @@ def get_task_queue(request: Request) -> TaskQueue:
 async def run_queued_jobs(**options: Any) -> int:
     """Run the queued jobs in this process until the queue is empty; how many completed.
 
-    A burst worker with WorkerSettings (plus `options`, e.g. max_jobs=1), for tests and
+    A burst worker with `worker_settings()` (plus `options`, e.g. max_jobs=1), for tests and
     scripts. Deferred jobs count as queued: it waits for them.
     """
-    worker = create_worker(WorkerSettings, burst=True, handle_signals=False, **options)
+    worker = create_worker(worker_settings(), burst=True, handle_signals=False, **options)
     try:
         await worker.async_run()
     finally:

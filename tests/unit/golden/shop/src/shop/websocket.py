@@ -57,11 +57,11 @@ from typing import Any
 
 import redis.asyncio as redis
 from fastapi import FastAPI, WebSocket
+from fastapi.requests import HTTPConnection
 from pydantic import RedisDsn
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
-from starlette.requests import HTTPConnection
 
 logger = logging.getLogger(__name__)
 
