@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from paxx_env.engine.docker import run_docker, shorten
+from paxx_env.engine.docker import run_docker, run_docker_completed, shorten, unreachable
 from paxx_env.errors import CommandFailed, EngineError
 
 NAMESPACE_LABEL = "com.docker.stack.namespace"
@@ -39,12 +39,24 @@ def swarm_node() -> SwarmNode:
     return SwarmNode(out[0] if out else "inactive", len(out) > 1 and out[1] == "true")
 
 
+def run_on_manager(args: list[str]) -> str:
+    """Run a command only a Swarm manager answers; "" on an engine in no Swarm (none runs)."""
+    completed = run_docker_completed(args)
+    if completed.returncode == 0:
+        return completed.stdout
+    if "not a swarm manager" in completed.stderr:
+        return ""
+    raise unreachable(completed.stderr) or CommandFailed(
+        completed.args, completed.returncode, completed.stdout, completed.stderr
+    )
+
+
 # ----------------------------------------------------------------------------- secrets
 
 
 def stack_secrets(stack: str) -> list[str]:
     """The names of the Swarm secrets paxx created for `stack`."""
-    out = run_docker(
+    out = run_on_manager(
         ["secret", "ls", "--filter", f"label={SECRET_STACK_LABEL}={stack}", "--format", "{{.Name}}"]
     )
     return sorted(out.split())

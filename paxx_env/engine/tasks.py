@@ -8,62 +8,48 @@ from dataclasses import dataclass
 from typing import Any
 
 from paxx_env.engine.docker import attach_docker, run_docker, run_docker_completed
-from paxx_env.engine.swarm import NAMESPACE_LABEL
+from paxx_env.engine.swarm import NAMESPACE_LABEL, run_on_manager
 from paxx_env.names import PAXX_LABEL
 
 #: The label on every task's container that names the deployed spec (see swarm/stackfile.py).
 SPEC_LABEL = "dev.paxx.spec"
 
-_REPLICAS = re.compile(r"^(\d+)/(\d+)")
 _PORT = re.compile(r"(?P<host>[^,\s]*):(?P<published>\d+)->(?P<target>\d+)/(?P<protocol>\w+)")
 
 
 @dataclass(frozen=True)
 class ServiceRow:
-    """One service of the stack as `docker service ls` lists it."""
+    """One service of the stack, from `docker service inspect`."""
 
     name: str
-    running: int
+    #: the replicas it asks for
     desired: int
     image: str
+    labels: dict[str, str]
 
 
 def stack_services(stack: str) -> dict[str, ServiceRow]:
     """The stack's services by their name in the stack (redis, not shop_redis)."""
-    out = run_docker(
-        [
-            "service",
-            "ls",
-            "--filter",
-            f"label={NAMESPACE_LABEL}={stack}",
-            "--format",
-            "{{json .}}",
-        ]
-    )
-    rows = {}
-    for line in out.splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        name = str(item.get("Name", "")).removeprefix(f"{stack}_")
-        counts = _REPLICAS.match(str(item.get("Replicas", "")))
-        running, desired = (int(counts[1]), int(counts[2])) if counts else (0, 0)
-        rows[name] = ServiceRow(name, running, desired, str(item.get("Image", "")))
-    return rows
-
-
-def service_labels(stack: str) -> dict[str, dict[str, str]]:
-    """The service-level labels of each service of the stack (one `service inspect`)."""
-    ids = run_docker(
+    ids = run_on_manager(
         ["service", "ls", "--quiet", "--filter", f"label={NAMESPACE_LABEL}={stack}"]
     ).split()
     if not ids:
         return {}
-    items = json.loads(run_docker(["service", "inspect", *ids]) or "[]")
-    return {
-        str(item["Spec"]["Name"]).removeprefix(f"{stack}_"): dict(item["Spec"].get("Labels") or {})
-        for item in items
-    }
+    # A service removed meanwhile is an error on stderr; the others are still listed.
+    items = json.loads(run_docker(["service", "inspect", *ids], check=False) or "[]")
+    rows = {}
+    for item in items:
+        spec = item.get("Spec") or {}
+        name = str(spec.get("Name", "")).removeprefix(f"{stack}_")
+        replicated = (spec.get("Mode") or {}).get("Replicated") or {}
+        container = (spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}
+        rows[name] = ServiceRow(
+            name=name,
+            desired=int(replicated.get("Replicas", 0)),
+            image=str(container.get("Image", "")),
+            labels=dict(spec.get("Labels") or {}),
+        )
+    return rows
 
 
 @dataclass(frozen=True)

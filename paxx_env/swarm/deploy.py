@@ -20,7 +20,7 @@ from paxx_env.engine import swarm as engine
 from paxx_env.engine.containers import volumes_created
 from paxx_env.engine.info import check_engine
 from paxx_env.engine.target import EngineTarget, current_target
-from paxx_env.engine.tasks import service_labels
+from paxx_env.engine.tasks import stack_services
 from paxx_env.errors import ConfigError, ConflictError, EngineError, UsageError
 from paxx_env.lastup import SWARM, LastUp, bind_engine
 from paxx_env.mirror import registry_mirror
@@ -107,9 +107,9 @@ def up(
     return Deployed(result, stack, stack_file.notes, ports)
 
 
-def require_manager(target: EngineTarget) -> None:
+def require_manager(target: EngineTarget, node: engine.SwarmNode | None = None) -> None:
     """Refuse, with how to make one, when the engine is not a manager of a Swarm."""
-    node = engine.swarm_node()
+    node = node or engine.swarm_node()
     if node.state == "active" and node.manager:
         return
     where = target.describe()
@@ -156,8 +156,8 @@ def _check_origin(stack: str, origin: str) -> None:
     Its services hold that checkout's secrets and data; a deploy from here would change
     them under it (on a shared Swarm, two people's `shop` are one stack name).
     """
-    labels = service_labels(stack)
-    others = sorted(name for name in labels if labels[name].get(ORIGIN_LABEL) != origin)
+    services = stack_services(stack).values()
+    others = sorted(s.name for s in services if s.labels.get(ORIGIN_LABEL) != origin)
     if others:
         raise ConflictError(
             f"the stack {stack} on this Swarm was deployed from another checkout "

@@ -20,7 +20,7 @@ from paxx_env.engine.info import check_engine
 from paxx_env.engine.target import current_target
 from paxx_env.engine.tasks import stack_services
 from paxx_env.errors import EngineError, PaxxError
-from paxx_env.lastup import LastUp, bind_engine, forget_up
+from paxx_env.lastup import SWARM, LastUp, bind_engine, forget_up
 from paxx_env.state import load_state
 from paxx_env.swarm.deploy import require_manager
 from paxx_env.sync.envfile import forget_secrets
@@ -47,9 +47,13 @@ def down(
     state = load_state(root)
     if not state.project:
         return None
-    target = bind_engine(root, LastUp.load(root)) or current_target()
+    last = LastUp.load(root)
+    target = bind_engine(root, last) or current_target()
     check_engine()
-    require_manager(target)
+    node = engine.swarm_node()
+    if not (node.state == "active" and node.manager) and last.runs_on != SWARM:
+        return None  # never deployed on a Swarm, and this engine is in none
+    require_manager(target, node)
     stack = state.project
     names = {v for s in catalog.services.values() for v in s.volumes} if catalog else set()
     volumes = engine.stack_volumes(stack, names) if names else []

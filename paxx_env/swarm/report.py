@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from paxx_env.engine.tasks import ServiceRow, TaskRow, stack_services, task_rows
-from paxx_env.envhash import current_env_hash
+from paxx_env.envhash import HASH_LABEL, current_env_hash
 from paxx_env.lastup import LastUp, bind_engine
-from paxx_env.report import Drift, EngineStatus
+from paxx_env.report import Drift, EngineStatus, preview_state
 from paxx_env.state import ServiceSummary, State, edited_files, load_state
 
 SCHEMA = 1
@@ -52,6 +52,8 @@ class SwarmServiceStatus:
     addresses: list[str] = field(default_factory=list)
     #: the latest task error while the service is not healthy
     error: str = ""
+    #: the environment hash the service was deployed with (null when not deployed)
+    env_hash: str | None = None
 
 
 @dataclass
@@ -89,6 +91,8 @@ class SwarmStatus:
 def swarm_report(root: Path, state: State | None = None, env_hash: str = "") -> SwarmStatus:
     """The report of the project at `root`, whose services run (or would run) as a stack."""
     state = state if state is not None else load_state(root)
+    if not state.project:
+        state = preview_state(root)
     last = LastUp.load(root)
     bind_engine(root, last)
     stack = state.project
@@ -106,6 +110,9 @@ def swarm_report(root: Path, state: State | None = None, env_hash: str = "") -> 
     services += [_row(name, False, row, tasks, None) for name, row in sorted(rows.items())]
     drift = Drift(
         declaration_changed=bool(stack) and (env_hash or current_env_hash(root)) != state.env_hash,
+        stale_containers=[
+            s.name for s in services if s.env_hash not in (None, state.env_hash) and s.declared
+        ],
         edited_files=edited_files(root, state),
         lock=list(state.lock_problems),
     )
@@ -130,7 +137,7 @@ def _row(
     return SwarmServiceStatus(
         name=name,
         declared=declared,
-        running=row.running if row else 0,
+        running=sum(1 for t in mine if t.desired == "running" and t.state == "running"),
         desired=row.desired if row else 0,
         state=state,
         health=health,
@@ -139,4 +146,5 @@ def _row(
         ports=[PublishedPort(*port) for port in (current.ports if current else ())],
         addresses=[f"{name}:{port}" for port in targets],
         error=error,
+        env_hash=row.labels.get(HASH_LABEL) if row else None,
     )
