@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import smtplib
 import socket
 import subprocess
@@ -191,6 +192,15 @@ def test_six_services_as_a_stack_real_redis_postgres_standin_others(stack: Stack
     _check_meilisearch_standin(stack, values)
     _check_smtp_and_jaeger_standin(stack)
     _check_secrets_are_files_where_the_image_reads_them(stack, values)
+
+    # Another checkout (another folder) with the same stack name must not replace this stack.
+    other = stack.root.parent / "another-checkout"
+    shutil.copytree(stack.root, other, ignore=shutil.ignore_patterns("last-up.json"))
+    refused = run_cli(other, "up", "--target", "swarm", env=stack.env)
+    assert refused.code == 2, refused.output
+    assert refused.err.startswith(
+        f"paxx: error: the stack {stack.name} on this Swarm was deployed from another checkout"
+    ), refused.err
 
     logs = stack.paxx("logs", "redis", "--tail", "20")
     assert logs.code == 0, logs.output
@@ -375,7 +385,15 @@ def _check_smtp_and_jaeger_standin(stack: Stack) -> None:
 def _check_secrets_are_files_where_the_image_reads_them(
     stack: Stack, values: dict[str, str]
 ) -> None:
-    """PostgreSQL and MinIO read their secret from /run/secrets; it is in no service spec."""
+    """PostgreSQL and MinIO read their secret from /run/secrets; it is in no service spec.
+
+    (Jaeger's /tmp is a tmpfs mount: the short `tmpfs` key would be ignored by Swarm.)
+    """
+    mounts = _docker(
+        "service", "inspect", f"{stack.name}_jaeger",
+        "--format", "{{json .Spec.TaskTemplate.ContainerSpec.Mounts}}",
+    )  # fmt: skip
+    assert {"Type": "tmpfs", "Target": "/tmp"} in json.loads(mounts)
     specs = json.loads(
         _docker("service", "inspect", f"{stack.name}_postgres", f"{stack.name}_minio")
     )
