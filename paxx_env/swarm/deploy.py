@@ -88,15 +88,16 @@ def up(
     _check_origin(stack, origin)
     volumes = [f"{stack}_{v}" for s in declared for v in catalog.services[s].volumes]
     prestart.check_secrets_match_volumes(result, catalog, declared, volumes_created(volumes))
+    variables = _variables(stack_file, result.values)
+    # Recorded before anything is created: a stack that is half deployed, or does not
+    # become healthy, is still there, and `paxx down` must find it.
+    engine_record = {"context": target.context, "endpoint": target.endpoint}
+    LastUp(engine=engine_record, runs_on=SWARM).save(project.root)
     existing = set(engine.stack_secrets(stack))
     for key, name in sorted(stack_file.secret_names.items()):
         if name not in existing:
             engine.create_secret(stack, key, name, result.values[key])
-    engine.deploy_stack(stack, stack_file.text(), _variables(stack_file, result.values))
-    # Recorded before waiting: a stack that does not become healthy is still there, and
-    # `paxx down` must find it.
-    engine_record = {"context": target.context, "endpoint": target.endpoint}
-    LastUp(engine=engine_record, runs_on=SWARM).save(project.root)
+    engine.deploy_stack(stack, stack_file.text(), variables)
     wait_converged(stack, spec_digests(stack_file), timeout, emit)
     kept = set(stack_file.secret_names.values())
     engine.remove_secrets([n for n in engine.stack_secrets(stack) if n not in kept])
