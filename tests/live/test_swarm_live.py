@@ -242,6 +242,11 @@ def test_publish_puts_ports_on_every_interface_standin_mailpit(stack: Stack) -> 
     other = _non_loopback_address()
     with socket.create_connection((other, ui), timeout=10):
         pass
+    # The published ports are the stack's own: doctor does not report them as taken.
+    doctor = stack.paxx("doctor")
+    assert "every host port of the project is free or held by its service" in doctor.out, (
+        doctor.output
+    )
 
     down = stack.paxx("down", "--volumes", "--yes")
     assert down.code == 0, down.output
