@@ -81,6 +81,14 @@ def _status(folder: str, json_output: bool) -> int:
                 f"{folder} is not a folder", "pass a project folder to -C / --project-dir"
             )
         root = require_root(start)
+        from paxx_env.lastup import SWARM, LastUp, choose_target
+
+        if choose_target(root, LastUp.load(root), None, "status") == SWARM:
+            from paxx_env.swarm.report import swarm_report
+            from paxx_env.ui import print_swarm_status
+
+            print_swarm_status(swarm_report(root), json_output)
+            return 0
         from paxx_env.report import project_report
         from paxx_env.ui import print_status
 

@@ -64,6 +64,9 @@ class ServiceMeta(_Strict):
     ports: dict[str, int] = Field(default_factory=dict)
     urls: dict[str, str] = Field(default_factory=dict)
     exports: dict[str, str] = Field(default_factory=dict)
+    #: Secrets the image can read from a file: secret -> the variable naming that file
+    #: (POSTGRES_PASSWORD -> POSTGRES_PASSWORD_FILE). A Swarm stack mounts them as files.
+    secret_files: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("secrets")
     @classmethod
@@ -73,7 +76,7 @@ class ServiceMeta(_Strict):
                 raise ValueError(f"{name!r} is not an environment variable name")
         return value
 
-    @field_validator("defaults", "ports", "exports")
+    @field_validator("defaults", "ports", "exports", "secret_files")
     @classmethod
     def _env_names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
@@ -176,6 +179,26 @@ def check_compose(where: str, data: dict[str, Any], meta: ServiceMeta) -> None:
             raise ConfigError(
                 f"{where}: volume {spec!r} must be a named volume (NAME:/path)", CATALOG_HINT
             )
+    _check_secret_files(where, data, meta)
+
+
+def _check_secret_files(where: str, data: dict[str, Any], meta: ServiceMeta) -> None:
+    """A secret read from a file is set once, as `KEY: ${KEY}` in environment, nowhere else.
+
+    On Swarm that one entry becomes the file variable, so the secret is in no stack file.
+    """
+    for key, variable in meta.secret_files.items():
+        reference = f"${{{key}}}"
+        environment = data.get("environment")
+        if key not in meta.secrets or not ENV_KEY.match(variable) or variable == key:
+            problem = f"{key} must be a secret, read from the file another variable names"
+        elif not isinstance(environment, dict) or environment.get(key) != reference:
+            problem = f"needs `{key}: {reference}` in environment"
+        elif str(data).count(reference) != 1:
+            problem = f"{reference} may appear only in environment.{key}"
+        else:
+            continue
+        raise ConfigError(f"{where}: x-paxx.secret_files.{key}: {problem}", CATALOG_HINT)
 
 
 def _list_of_strings(value: Any) -> bool:

@@ -9,7 +9,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomlkit
 import tomlkit.exceptions
@@ -63,6 +63,8 @@ class Declaration(BaseModel):
     features: tuple[str, ...] = ()
     name: str | None = None
     package: str | None = None
+    #: Where `paxx up` runs the services: Compose (the default) or a Swarm stack.
+    target: Literal["compose", "swarm"] | None = None
     services: dict[str, ServiceOverride] = Field(default_factory=dict)
 
     @field_validator("package")

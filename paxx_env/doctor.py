@@ -12,9 +12,10 @@ from paxx_env.declaration import Project
 from paxx_env.engine.containers import describe_port_holder, project_containers
 from paxx_env.engine.info import check_engine, docker_root_dir
 from paxx_env.engine.target import current_target
+from paxx_env.engine.tasks import stack_services
 from paxx_env.errors import PaxxError
 from paxx_env.fsio import read_bytes, sha256
-from paxx_env.lastup import LastUp, bind_engine
+from paxx_env.lastup import SWARM, LastUp, bind_engine
 from paxx_env.ports import describe_holder, port_is_free
 from paxx_env.state import State, load_state
 from paxx_env.sync import plan_render
@@ -69,17 +70,21 @@ def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
         )
         return
     state = load_state(project.root)
-    yield from _port_checks(state, info is not None)
+    on_swarm = LastUp.load(project.root).runs_on == SWARM
+    yield from _port_checks(state, info is not None, on_swarm)
     yield from _disk_checks(project.root, info is not None)
     yield from _file_checks(project, catalog, state)
 
 
-def _port_checks(state: State, engine_ok: bool) -> Iterator[Check]:
+def _port_checks(state: State, engine_ok: bool, on_swarm: bool = False) -> Iterator[Check]:
     if not state.services:
         yield Check(OK, "ports", "no ports chosen yet (they are chosen at `paxx feature add`)")
         return
     running: set[str] = set()
-    if engine_ok and state.project:
+    if engine_ok and state.project and on_swarm:
+        # A published port of the stack is held by its own service (swarm.md).
+        running = set(stack_services(state.project))
+    elif engine_ok and state.project:
         running = {
             c.paxx_service for c in project_containers(state.project) if c.state == "running"
         }

@@ -13,10 +13,12 @@ from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project, check_feature
 from paxx_env.engine.containers import project_volumes
 from paxx_env.engine.info import check_engine
+from paxx_env.engine.swarm import stack_volumes
 from paxx_env.errors import EngineError, PaxxError, UsageError
-from paxx_env.lastup import LastUp, bind_engine
+from paxx_env.lastup import SWARM, LastUp, bind_engine
 from paxx_env.lifecycle import teardown
 from paxx_env.state import load_state
+from paxx_env.swarm.remove import remove_services
 from paxx_env.sync import SyncResult, sync
 from paxx_env.sync.envfile import forget_secrets
 
@@ -87,9 +89,11 @@ def remove_features(
     remaining = [f for f in declared if f not in names]
     gone = sorted(set(catalog.services_for(declared)) - set(catalog.services_for(remaining)))
     engine_ok = _engine_reachable(project, required=delete_volumes)
+    on_swarm = LastUp.load(project.root).runs_on == SWARM
     volume_names = {v for s in gone for v in catalog.services[s].volumes}
     if delete_volumes and volume_names:
-        existing = project_volumes(load_state(project.root).project, volume_names)
+        volumes_of = stack_volumes if on_swarm else project_volumes
+        existing = volumes_of(load_state(project.root).project, volume_names)
         if existing and not confirm(existing):
             raise PaxxError(
                 "cancelled: nothing was changed",
@@ -104,14 +108,14 @@ def remove_features(
     )
     removed = Removed(result, gone)
     if engine_ok and gone:
-        down = teardown(
-            result.project_name,
-            set(gone),
-            volume_names if delete_volumes else set(),
-            lambda _: True,
-        )
-        removed.stopped, removed.deleted = down.containers, down.volumes
-        if down.volumes:
+        deleting = volume_names if delete_volumes else set()
+        if on_swarm:
+            taken = remove_services(result.project_name, set(gone), deleting)
+            removed.stopped, removed.deleted = taken.services, taken.volumes
+        else:
+            down = teardown(result.project_name, set(gone), deleting, lambda _: True)
+            removed.stopped, removed.deleted = down.containers, down.volumes
+        if removed.deleted:
             forget_secrets(project.root, catalog, gone)
     if not removed.deleted:
         removed.kept = sorted(volume_names)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from paxx_env.engine.target import EngineTarget, current_target, use_target
 from paxx_env.envhash import current_env_hash
 from paxx_env.errors import UsageError
 from paxx_env.fsio import Change, apply_changes, read_bytes
-from paxx_env.paths import ENV_FILE, LAST_UP_FILE
+from paxx_env.paths import ENV_FILE, LAST_UP_FILE, PAXX_TOML, PYPROJECT
 from paxx_env.state import edited_files, load_state
 
 
@@ -39,6 +40,9 @@ class LastUp:
     engine: dict[str, str] = field(default_factory=dict)
     #: Ports forwarded over SSH from a remote engine: {"pid": ..., "ports": [...]}
     forward: dict[str, Any] = field(default_factory=dict)
+    #: The target the services run on: "compose", or "swarm" (a stack); "" in records from
+    #: before targets existed, which are all compose.
+    runs_on: str = ""
 
     @classmethod
     def load(cls, root: Path) -> LastUp:
@@ -51,6 +55,7 @@ class LastUp:
                 containers={str(k): str(v) for k, v in data.get("containers", {}).items()},
                 engine={str(k): str(v) for k, v in data.get("engine", {}).items()},
                 forward=dict(data.get("forward", {})),
+                runs_on=str(data.get("runs_on", "")),
             )
         except (OSError, ValueError, AttributeError, TypeError):
             return cls()
@@ -97,6 +102,50 @@ def record_up(
 def forget_up(root: Path) -> None:
     """The environment is down: nothing runs anywhere, on no engine."""
     apply_changes(root, {LAST_UP_FILE: Change(None)})
+
+
+COMPOSE, SWARM = "compose", "swarm"
+#: Where the declared services can run (docs/swarm.md).
+TARGETS = (COMPOSE, SWARM)
+
+
+def choose_target(root: Path, last: LastUp, chosen: str | None, command: str) -> str:
+    """The target `command` acts on: --target (`chosen`), the declaration's, or compose.
+
+    An environment stays on its target, as it stays on its engine: `status`, `logs` and
+    `down` act on the target the last `up` used unless told otherwise; `up` deploys where
+    the option or the declaration says. `up` and `down` refuse another target while the
+    environment runs on one.
+    """
+    if chosen is not None and chosen not in TARGETS:
+        raise UsageError(f"unknown target {chosen!r}", f"choose one of: {', '.join(TARGETS)}")
+    recorded = last.runs_on or (COMPOSE if last.engine else "")
+    declared = declared_target(root)
+    if command == "up":
+        wanted = chosen or declared or recorded or COMPOSE
+    else:
+        wanted = chosen or recorded or declared or COMPOSE
+    if recorded and wanted != recorded and command in ("up", "down"):
+        flag = "" if recorded == COMPOSE else f" --target {recorded}"
+        then = f", then `paxx up --target {wanted}`" if command == "up" else ""
+        raise UsageError(
+            f"this project's environment runs on {recorded}, not on {wanted}",
+            f"stop it there first (`paxx down{flag}`){then}",
+        )
+    return wanted
+
+
+def declared_target(root: Path) -> str:
+    """`target` of the declaration as written ("" when unset); `paxx up` validates it."""
+    for name in (PYPROJECT, PAXX_TOML):
+        try:
+            data = tomllib.loads((root / name).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            continue
+        table = data.get("tool", {}).get("paxx") if name == PYPROJECT else data
+        if isinstance(table, dict):
+            return str(table.get("target") or "")
+    return ""
 
 
 def bind_engine(root: Path, last: LastUp) -> EngineTarget | None:
@@ -162,6 +211,8 @@ def nothing_to_do(root: Path) -> list[str] | None:
     if any(not (root / path).exists() for path in state.files):
         return None
     last = LastUp.load(root)
+    if choose_target(root, last, None, "up") != COMPOSE:
+        return None
     bind_engine(root, last)
     if last.forward and not forward_alive(last.forward["pid"], last.forward["ports"]):
         return None

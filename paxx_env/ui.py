@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:  # kept out of start-up: `paxx status` prints tables without them
     from paxx_env.lifecycle import Event
     from paxx_env.report import ProjectStatus
+    from paxx_env.swarm.report import SwarmStatus
     from paxx_env.sync import Action
 
 _VERB_WIDTH = 9
@@ -61,6 +62,37 @@ def print_status(report: ProjectStatus, json_output: bool, out: TextIO | None = 
         state = "running" if engine.forward_running else "stopped: `paxx up` restarts it"
         lines.append(f"ports forwarded over SSH to 127.0.0.1: {ports} ({state})")
     lines.append(table(rows, ["SERVICE", "STATE", "HEALTH", "PORTS", "URLS"]))
+    lines += [f"drift: {line}" for line in report.drift.messages()]
+    out.write("\n".join(lines) + "\n")
+
+
+def print_swarm_status(report: SwarmStatus, json_output: bool, out: TextIO | None = None) -> None:
+    """`paxx status` of a stack: replicas, health, node, published ports, addresses."""
+    out = out or sys.stdout
+    if json_output:
+        out.write(report.to_json() + "\n")
+        return
+    rows = []
+    for service in report.services:
+        published = ", ".join(f"*:{p.published}->{p.target}" for p in service.ports) or "-"
+        rows.append(
+            [
+                service.name if service.declared else f"{service.name} (not declared)",
+                f"{service.running}/{service.desired}",
+                service.health or service.state,
+                service.node or "-",
+                published,
+                ", ".join(service.addresses) or "-",
+            ]
+        )
+    engine = f"  engine {report.engine.describe()}" if report.engine else ""
+    lines = [
+        f"project {report.project or '-'}  stack {report.stack or '-'} (Swarm)  "
+        f"environment {report.env_hash or '-'}{engine}",
+        f"network {report.network} (attachable: a container on it reaches each ADDRESS)",
+        table(rows, ["SERVICE", "REPLICAS", "HEALTH", "NODE", "PUBLISHED", "ADDRESS"]),
+    ]
+    lines += [f"{s.name}: {s.error}" for s in report.services if s.error]
     lines += [f"drift: {line}" for line in report.drift.messages()]
     out.write("\n".join(lines) + "\n")
 

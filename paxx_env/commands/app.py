@@ -16,7 +16,8 @@ from paxx_env.errors import Interrupted, PaxxError, report
 HELP = """\
 paxx gives a Python web project a reproducible local service environment:
 Redis, PostgreSQL with pgvector, S3 (MinIO), mail (Mailpit), search (Meilisearch)
-and tracing (Jaeger), declared in pyproject.toml and run on Docker Compose.
+and tracing (Jaeger), declared in pyproject.toml and run on Docker Compose
+(or, with `paxx up --target swarm`, as a stack on a Swarm).
 
 \b
   paxx feature add storage    declare a feature: Compose overlay, .env, dependencies

@@ -101,12 +101,25 @@ def confirm_volumes(volumes: list[str], yes: bool) -> bool:
 
 
 def print_status(
-    root: Path, json_output: bool, state: State | None = None, env_hash: str = ""
+    root: Path,
+    json_output: bool,
+    state: State | None = None,
+    env_hash: str = "",
+    target: str | None = None,
 ) -> None:
-    """The status report of the project at `root` (see report.py), printed.
+    """The status report of the project at `root` (report.py, or swarm/report.py), printed.
 
-    `state` and `env_hash` when the caller has them already (it has just synced).
+    `state` and `env_hash` when the caller has them already (it has just synced); `target`
+    when --target names one.
     """
+    from paxx_env.lastup import SWARM, LastUp, choose_target
+
+    if choose_target(root, LastUp.load(root), target, "status") == SWARM:
+        from paxx_env.swarm.report import swarm_report
+        from paxx_env.ui import print_swarm_status
+
+        print_swarm_status(swarm_report(root, state, env_hash), json_output)
+        return
     from paxx_env.report import project_report
     from paxx_env.ui import print_status as print_report
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from paxx_env import log
 from paxx_env.errors import CommandFailed, EngineError, EngineTimeout
@@ -37,9 +37,21 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _MANAGED_KEYS}
 
 
-def run_docker(args: Sequence[str], *, timeout: float | None = 60, check: bool = True) -> str:
-    """Run `docker ARGS...` and return its stdout; raise CommandFailed on a non-zero exit."""
-    completed = run_docker_completed(args, timeout=timeout)
+def run_docker(
+    args: Sequence[str],
+    *,
+    timeout: float | None = 60,
+    check: bool = True,
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """Run `docker ARGS...` and return its stdout; raise CommandFailed on a non-zero exit.
+
+    `stdin` is written to the command's standard input and `env` added to its environment:
+    the ways a secret reaches the docker CLI without being written to a file or shown in
+    argv (neither is logged).
+    """
+    completed = run_docker_completed(args, timeout=timeout, stdin=stdin, env=env)
     if check and completed.returncode != 0:
         raise unreachable(completed.stderr) or CommandFailed(
             completed.args, completed.returncode, completed.stdout, completed.stderr
@@ -81,11 +93,17 @@ def engine_unreachable(reason: str = "") -> EngineError:
 
 
 def run_docker_completed(
-    args: Sequence[str], *, timeout: float | None = 60, timeout_message: str = ""
+    args: Sequence[str],
+    *,
+    timeout: float | None = 60,
+    timeout_message: str = "",
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `docker ARGS...` and return the finished process, whatever its exit code.
 
-    A timeout raises EngineTimeout (with `timeout_message` when given).
+    A timeout raises EngineTimeout (with `timeout_message` when given). `stdin` and `env`
+    as for run_docker.
     """
     argv = ["docker", *args]
     log.debug("run", argv=argv)
@@ -95,7 +113,8 @@ def run_docker_completed(
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=clean_environment(),
+            env={**clean_environment(), **(env or {})},
+            input=stdin,
             check=False,
         )
     except FileNotFoundError:

@@ -134,7 +134,7 @@ CASES = [
         "unknown-key-in-declaration",
         ("feature", "add", "cache"),
         "pyproject.toml line 10: tool.paxx.featurs: unknown key",
-        "did you mean 'features'? Known keys here: features, name, package, services",
+        "did you mean 'features'? Known keys here: features, name, package, services, target",
         with_paxx('featurs = ["cache"]\n'),
     ),
     Case(
@@ -421,8 +421,36 @@ CASES = [
         "paxx-toml-unknown-key",
         ("feature", "list"),
         "paxx.toml line 1: featurs: unknown key",
-        "did you mean 'features'? Known keys here: features, name, package, services",
+        "did you mean 'features'? Known keys here: features, name, package, services, target",
         {"paxx.toml": 'featurs = ["cache"]\n'},
+    ),
+    Case(
+        "target-unknown-in-declaration",
+        ("up",),
+        "pyproject.toml line 11: tool.paxx.target: Input should be 'compose' or 'swarm'",
+        DECLARATION_HINT,
+        with_paxx('features = ["cache"]\ntarget = "kubernetes"\n'),
+    ),
+    Case(
+        "target-unknown-option",
+        ("up", "--target", "nomad"),
+        "unknown target 'nomad'",
+        "choose one of: compose, swarm",
+        CACHE,
+    ),
+    Case(
+        "publish-without-swarm",
+        ("up", "--publish", "redis"),
+        "--publish is for --target swarm; with Compose every port is published, on 127.0.0.1 only",
+        "drop --publish, or add --target swarm",
+        CACHE,
+    ),
+    Case(
+        "swarm-up-names-services",
+        ("up", "--target", "swarm", "redis"),
+        "a Swarm stack is deployed whole: `paxx up --target swarm` takes no services",
+        "run it without service names",
+        CACHE,
     ),
     # ------------------------------------------------------------ unknown features and services
     Case(
@@ -827,6 +855,45 @@ CASES = [
         "services/kv.yaml: x-paxx.exports.KV_URL refers to NOPE, which kv does not define",
         CATALOG_HINT,
         catalog(KV_SERVICE + '  exports:\n    KV_URL: "redis://{{ NOPE }}"\n'),
+        env=CATALOG_ENV,
+    ),
+    Case(
+        "catalog-secret-file-of-no-secret",
+        ("feature", "add", "kv"),
+        "services/kv.yaml: x-paxx.secret_files.KV_PASSWORD: KV_PASSWORD must be a secret, read "
+        "from the file another variable names",
+        CATALOG_HINT,
+        catalog(KV_SERVICE + "  secret_files: {KV_PASSWORD: KV_PASSWORD_FILE}\n"),
+        env=CATALOG_ENV,
+    ),
+    Case(
+        "catalog-secret-file-not-in-environment",
+        ("feature", "add", "kv"),
+        "services/kv.yaml: x-paxx.secret_files.KV_PASSWORD: needs "
+        "`KV_PASSWORD: ${KV_PASSWORD}` in environment",
+        CATALOG_HINT,
+        catalog(
+            KV_SERVICE
+            + "  secrets: [KV_PASSWORD]\n  secret_files: {KV_PASSWORD: KV_PASSWORD_FILE}\n"
+        ),
+        env=CATALOG_ENV,
+    ),
+    Case(
+        # On Swarm the secret would stay in the clear in the command: the catalog refuses it.
+        "catalog-secret-file-also-in-command",
+        ("feature", "add", "kv"),
+        "services/kv.yaml: x-paxx.secret_files.KV_PASSWORD: ${KV_PASSWORD} may appear only in "
+        "environment.KV_PASSWORD",
+        CATALOG_HINT,
+        catalog(
+            KV_SERVICE.replace(
+                "ports:\n",
+                'command: ["redis-server", "--requirepass", "${KV_PASSWORD}"]\n'
+                "environment:\n  KV_PASSWORD: ${KV_PASSWORD}\nports:\n",
+                1,
+            )
+            + "  secrets: [KV_PASSWORD]\n  secret_files: {KV_PASSWORD: KV_PASSWORD_FILE}\n"
+        ),
         env=CATALOG_ENV,
     ),
     Case(

@@ -23,9 +23,12 @@ FIX = "  fix: start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST
     "command",
     [
         ["up"],
+        ["up", "--target", "swarm"],
         ["status"],
         ["status", "--json"],
+        ["status", "--target", "swarm"],
         ["down"],
+        ["down", "--target", "swarm", "--volumes", "--yes"],
         ["down", "--volumes", "--yes"],
         ["logs", "redis"],
         ["lock"],
