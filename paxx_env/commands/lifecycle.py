@@ -90,19 +90,11 @@ def down(
     Volumes of other projects are never touched.
     """
     from paxx_env.lifecycle import down as take_down
+    from paxx_env.ui import teardown_lines
 
     root = common.root()
     catalog = common.load_catalog() if volumes else None
     with common.locked(root):
         result = take_down(root, catalog, lambda vs: common.confirm_volumes(vs, yes))
-    if result is None:
-        typer.echo("Nothing to stop: this project has not been started.")
-        return
-    stopped = ", ".join(result.containers) or "nothing was running"
-    typer.echo(f"Stopped and removed: {stopped}.")
-    if result.volumes:
-        typer.echo(f"Deleted {len(result.volumes)} volume(s): {', '.join(result.volumes)}.")
-    elif volumes:
-        typer.echo("No data volumes to delete.")
-    else:
-        typer.echo("Data volumes kept; `paxx down --volumes` deletes them.")
+    for line in teardown_lines(result, volumes):
+        typer.echo(line)
