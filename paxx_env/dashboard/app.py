@@ -111,7 +111,8 @@ class Endpoints:
         project = self.board.project
         if volumes and (not project or form.get("confirm") != project):
             return _notice(400, f"type {project or 'the project name'} to delete its data")
-        return _started(self.board.actions.down(volumes), "paxx down")
+        title = "paxx down --volumes" if volumes else "paxx down"
+        return _started(self.board.actions.down(volumes), title)
 
     async def restart(self, request: Request) -> Response:
         """Start the restart of one service."""

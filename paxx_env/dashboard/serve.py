@@ -59,6 +59,9 @@ class _Server(uvicorn.Server):
 def bind(port: int) -> socket.socket:
     """A listening socket on 127.0.0.1:`port` (0: a free port)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # A port a stopped dashboard used can be taken again at once (its closed connections
+    # linger in TIME_WAIT); one that something listens on stays refused.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((HOST, port))
     except OSError as exc:
