@@ -74,11 +74,10 @@ class Board:
             report = project_report(self.root, details=True)
         except PaxxError as error:
             problem = Problem.of(error)
-        if report is not None:
-            for service in report.services:
-                if service.health_output:
-                    service.health_output = self.mask(service.health_output)
-            self.report = report
+        for service in report.services if report else []:
+            if service.health_output:
+                service.health_output = self.mask(service.health_output)
+        self.report = report
         generation = latest(self.root)
         self.hub.publish("summary", views.summary_part(report, problem, generation))
         self.hub.publish("services", views.services_part(report, problem))

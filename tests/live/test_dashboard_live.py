@@ -168,6 +168,41 @@ def test_dashboard_real_redis_standin_minio_mailpit_live_in_chromium(
         "redis": "exited",
     }
 
+    # An unhealthy container shows its last health-check output under its row. This one
+    # stands for a container paxx made for a service no longer declared; its check fails
+    # at once (the catalog's services take a 10 s interval and 3 retries to turn unhealthy).
+    project = json.loads((root / ".paxx/local/state.json").read_text())["project"]
+    _docker(
+        "run",
+        "--detach",
+        "--label",
+        f"com.docker.compose.project={project}",
+        "--label",
+        "com.docker.compose.service=leftover",
+        "--label",
+        "dev.paxx.service=leftover",
+        "--health-cmd",
+        "echo the check says no; exit 1",
+        "--health-interval",
+        "1s",
+        "--health-retries",
+        "1",
+        served["services"][-1]["image"],
+    )
+    leftover = page.locator('tr.service[data-service="leftover"]')
+    expect(leftover).to_have_attribute("data-health", "unhealthy", timeout=20_000)
+    expect(leftover).to_contain_text("not declared")
+    expect(page.locator('tr.health-output[data-service="leftover"] pre')).to_have_text(
+        "the check says no"
+    )
+
+    # Drift, as `paxx status` reports it: a generated file edited by hand.
+    overlay = root / ".paxx/services/minio.yaml"
+    overlay.write_text(overlay.read_text() + "# tuned by hand\n")
+    expect(page.locator(".drift li.warn", has_text="edited by hand")).to_contain_text(
+        "drift: edited by hand: .paxx/services/minio.yaml (paxx keeps your edit"
+    )
+
     # The redis logs ended with its container; follow Mailpit's again for the next check.
     expect(page.locator("#log-status")).to_contain_text("the log stream ended")
     page.locator('tr.service[data-service="mailpit"] button[data-logs]').click()
