@@ -143,13 +143,14 @@ def tmpfs(mount: Path, options: str) -> Iterator[Path]:
 
 
 class DashboardProcess:
-    """`paxx -C ROOT dashboard --no-open`, running in a subprocess (the real command)."""
+    """`paxx -C ROOT dashboard [--no-open]`, running in a subprocess (the real command)."""
 
-    def __init__(self, root: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, env: dict[str, str] | None = None, opens: bool = False) -> None:
         import re
 
+        args = ["-C", str(root), "dashboard"] + ([] if opens else ["--no-open"])
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "paxx_env", "-C", str(root), "dashboard", "--no-open"],
+            [sys.executable, "-m", "paxx_env", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -192,8 +193,10 @@ def dashboard() -> Iterator[Callable[..., DashboardProcess]]:
     """Start `paxx dashboard` on a project; every one started is stopped when the test ends."""
     started: list[DashboardProcess] = []
 
-    def start(root: Path, env: dict[str, str] | None = None) -> DashboardProcess:
-        process = DashboardProcess(root, env)
+    def start(
+        root: Path, env: dict[str, str] | None = None, opens: bool = False
+    ) -> DashboardProcess:
+        process = DashboardProcess(root, env, opens)
         started.append(process)
         return process
 

@@ -352,6 +352,26 @@ def test_ctrl_c_stops_it_at_once_with_130_and_frees_the_port(
         socket.create_connection(("127.0.0.1", board.port), timeout=5)
 
 
+def test_it_opens_the_url_in_the_browser_unless_told_not_to(
+    project: Path, dashboard: Start, tmp_path: Path
+) -> None:
+    """$BROWSER is the command Python's webbrowser module runs: here, one that notes the URL."""
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(0o755)
+    env = {"DOCKER_HOST": NOWHERE, "BROWSER": str(browser)}
+    shown = dashboard(declared(project), env, opens=True)
+    deadline = time.monotonic() + 30
+    while not opened.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert opened.read_text() == shown.url + "\n"
+    not_shown = dashboard(project, env)
+    assert get(not_shown, f"/?token={not_shown.token}").is_success
+    not_shown.stop()
+    assert opened.read_text() == shown.url + "\n"
+
+
 def test_a_taken_port_is_two_lines(project: Path) -> None:
     assert run_cli(project, "feature", "add", "cache").code == 0
     with socket.socket() as holder:
