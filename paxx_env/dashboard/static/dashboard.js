@@ -88,13 +88,4 @@
   const live = document.getElementById("live");
   document.body.addEventListener("htmx:sseOpen", () => live.classList.remove("lost"));
   document.body.addEventListener("htmx:sseError", () => live.classList.add("lost"));
-
-  // A notice (started, refused) fades after a while.
-  let fading = null;
-  const notice = document.getElementById("notice");
-  document.body.addEventListener("htmx:afterSwap", (e) => {
-    if (e.target !== notice) return;
-    clearTimeout(fading);
-    fading = setTimeout(() => { notice.textContent = ""; }, 8000);
-  });
 })();
