@@ -203,5 +203,6 @@ def dashboard() -> Iterator[Callable[..., DashboardProcess]]:
     yield start
     for process in started:
         if process.process.poll() is None:
-            process.process.kill()
-            process.process.wait()
+            # Ctrl-C, so that it ends the docker commands it reads (a kill would orphan them)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.stop()
