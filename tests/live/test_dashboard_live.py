@@ -2,9 +2,9 @@
 
 Debian's chromium (/usr/bin/chromium, installed by .ci/run), driven by Playwright for Python;
 nothing is downloaded or installed at run time. The services are the offline hub's images:
-Redis is the real program, MinIO and Mailpit are stand-ins (hence `standin` in the names).
-The screenshot goes to tests/output/dashboard.png (a CI artefact; docs/commands/dashboard.png
-is a copy of one).
+Redis is the real program, MinIO is a stand-in (hence `standin` in the names). The
+screenshot goes to tests/output/dashboard.png (a CI artefact; docs/commands/dashboard.png is
+a copy of one, taken with Mailpit declared too).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def _proc_state(pid: int) -> str:
         return "Z"
 
 
-def test_dashboard_real_redis_standin_minio_mailpit_live_in_chromium(
+def test_dashboard_real_redis_standin_minio_live_in_chromium(
     live: Callable[..., Path],
     paxx: Runner,
     dashboard: Callable[..., DashboardProcess],
@@ -102,7 +102,7 @@ def test_dashboard_real_redis_standin_minio_mailpit_live_in_chromium(
 ) -> None:
     from playwright.sync_api import expect
 
-    root = live("shop", "cache", "email", "storage")
+    root = live("shop", "cache", "storage")
     started = paxx(root, "up", "--timeout", "120")
     assert started.code == 0, started.output
     board = dashboard(root)
@@ -134,13 +134,13 @@ def test_dashboard_real_redis_standin_minio_mailpit_live_in_chromium(
     expect(page.locator('tr[data-variable="REDIS_PASSWORD"] .masked')).to_be_visible()
 
     # The logs pane follows a service, and shows a line the test writes into its output:
-    # Mailpit's, whose main process runs as root, so `docker exec` can write to its output
+    # MinIO's, whose main process runs as root, so `docker exec` can write to its output
     # (Redis drops to its own user, who cannot reopen the output pipe the engine made).
-    page.locator('tr.service[data-service="mailpit"] button[data-logs]').click()
-    expect(page.locator("#log-status")).to_contain_text("following mailpit")
+    page.locator('tr.service[data-service="minio"] button[data-logs]').click()
+    expect(page.locator("#log-status")).to_contain_text("following minio")
     expect(page.locator("#log-lines .line").first).to_be_visible()
     marker = f"paxx-dashboard-test-{uuid.uuid4().hex[:8]}"
-    _docker("exec", container_of(root, "mailpit"), "sh", "-c", f"echo {marker} > /proc/1/fd/1")
+    _docker("exec", container_of(root, "minio"), "sh", "-c", f"echo {marker} > /proc/1/fd/1")
     expect(page.locator("#log-lines .line", has_text=marker)).to_be_visible()
     page.fill("#log-filter", marker)
     expect(page.locator("#log-lines .line:visible")).to_have_count(1)
@@ -163,7 +163,6 @@ def test_dashboard_real_redis_standin_minio_mailpit_live_in_chromium(
     # The page's own status matches `paxx status --json`.
     served = json.loads(page.request.get(f"{board.base}/status.json?token={board.token}").text())
     assert {s["name"]: s["state"] for s in served["services"]} == {
-        "mailpit": "running",
         "minio": "running",
         "redis": "exited",
     }
@@ -203,9 +202,9 @@ def test_dashboard_real_redis_standin_minio_mailpit_live_in_chromium(
         "drift: edited by hand: .paxx/services/minio.yaml (paxx keeps your edit"
     )
 
-    # The redis logs ended with its container; follow Mailpit's again for the next check.
+    # The redis logs ended with its container; follow MinIO's again for the next check.
     expect(page.locator("#log-status")).to_contain_text("the log stream ended")
-    page.locator('tr.service[data-service="mailpit"] button[data-logs]').click()
+    page.locator('tr.service[data-service="minio"] button[data-logs]').click()
     expect(page.locator("#log-lines .line", has_text=marker)).to_be_visible()
 
     # Ctrl-C: exit 130 at once, the docker commands it read are gone, the port is free.
