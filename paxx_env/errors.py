@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 
 class PaxxError(Exception):
@@ -83,12 +84,16 @@ class Interrupted(PaxxError):
     exit_code = 130
 
 
-def report(error: PaxxError) -> None:
-    """Print an error as paxx does: `paxx: error: WHAT`, `  fix: HOW`, then any details."""
-    color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+def report(error: PaxxError, out: TextIO | None = None) -> None:
+    """Print an error as paxx does: `paxx: error: WHAT`, `  fix: HOW`, then any details.
+
+    To stderr, unless `out` is given.
+    """
+    out = out or sys.stderr
+    color = out.isatty() and "NO_COLOR" not in os.environ
     red, dim, reset = ("\x1b[31m", "\x1b[2m", "\x1b[0m") if color else ("", "", "")
-    sys.stderr.write(f"{red}paxx: error:{reset} {error.message}\n")
+    out.write(f"{red}paxx: error:{reset} {error.message}\n")
     if error.hint:
-        sys.stderr.write(f"{dim}  fix:{reset} {error.hint}\n")
+        out.write(f"{dim}  fix:{reset} {error.hint}\n")
     if error.details:
-        sys.stderr.write("\n" + error.details.rstrip() + "\n")
+        out.write("\n" + error.details.rstrip() + "\n")

@@ -1,8 +1,9 @@
-"""up and teardown: the life of the stack, reported as events for the UI.
+"""up, restart, teardown and logs: the life of the stack, reported as events for the UI.
 
 `up` syncs the project, asks the engine what exists, refuses what would harm data or clash
 (prestart.py), pulls what is missing, starts the services and waits until they are healthy
-(readiness.py). `teardown` stops and removes paxx's containers and, when asked, volumes.
+(readiness.py). `restart` stops one service and brings it up again. `teardown` stops and
+removes paxx's containers and, when asked, volumes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
 from paxx_env.engine import containers, images
 from paxx_env.engine.compose import Stack, warm_up
-from paxx_env.engine.docker import set_managed_keys
+from paxx_env.engine.docker import DockerStream, set_managed_keys
 from paxx_env.engine.forward import forward_alive, start_forward, stop_forward
 from paxx_env.engine.info import check_engine
 from paxx_env.engine.target import EngineTarget, current_target
@@ -33,7 +34,18 @@ from paxx_env.state import load_state
 from paxx_env.sync import SyncResult, sync
 from paxx_env.sync.envfile import forget_secrets
 
-__all__ = ["Emit", "Event", "Teardown", "down", "open_stack", "stream_logs", "teardown", "up"]
+__all__ = [
+    "Emit",
+    "Event",
+    "Teardown",
+    "down",
+    "follow_logs",
+    "open_stack",
+    "restart",
+    "stream_logs",
+    "teardown",
+    "up",
+]
 
 
 def open_stack(result: SyncResult) -> Stack:
@@ -233,8 +245,43 @@ def down(
     return result
 
 
+def restart(
+    project: Project, catalog: Catalog, service: str, timeout: float, emit: Emit
+) -> SyncResult:
+    """Stop one service's container and start it again as `paxx up SERVICE` would.
+
+    The container (and its data) is kept: `up` starts it again, recreating it only when its
+    configuration changed, and waits until it is healthy.
+    """
+    check_services([service], catalog.services_for(list(project.declaration.features)))
+    state = load_state(project.root)
+    if state.project:
+        bind_engine(project.root, LastUp.load(project.root))
+        running = [
+            c.id
+            for c in containers.project_containers(state.project)
+            if c.paxx_service == service and c.state in {"running", "restarting", "paused"}
+        ]
+        if running:
+            emit(Event(service, "stopping"))
+            containers.stop(running)
+    return up(project, catalog, [service], timeout, False, emit)
+
+
 def stream_logs(root: Path, service: str | None, follow: bool, tail: int | None) -> int:
     """Print the logs of one service (or all) on this terminal; return Compose's exit code."""
+    stack, chosen = _logs_of(root, service)
+    return stack.stream_logs(chosen, follow, tail)
+
+
+def follow_logs(root: Path, service: str, tail: int) -> DockerStream:
+    """The last `tail` log lines of one service, then each new line, until closed."""
+    stack, (chosen,) = _logs_of(root, service)
+    return stack.follow_logs(chosen, tail)
+
+
+def _logs_of(root: Path, service: str | None) -> tuple[Stack, list[str]]:
+    """The project's stack on its engine, and the services whose logs were asked for."""
     state = load_state(root)
     if not state.project:
         raise UsageError(
@@ -244,6 +291,4 @@ def stream_logs(root: Path, service: str | None, follow: bool, tail: int | None)
     chosen = check_services([service], declared) if service else declared
     bind_engine(root, LastUp.load(root))
     check_engine()
-    return Stack(root, state.project, state.compose_files, ENV_FILE).stream_logs(
-        chosen, follow, tail
-    )
+    return Stack(root, state.project, state.compose_files, ENV_FILE), chosen

@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxx_env.engine.containers import ContainerRow, list_project
+from paxx_env.engine.containers import ContainerRow, list_project, project_containers
 from paxx_env.engine.forward import forward_alive
+from paxx_env.engine.images import familiar, repo_digests
 from paxx_env.engine.target import EngineTarget
 from paxx_env.envhash import HASH_LABEL, current_env_hash
 from paxx_env.errors import ConfigError
@@ -48,6 +49,11 @@ class ServiceStatus:
     ports: list[PortStatus] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
     env_hash: str | None = None
+    #: The image's registry digest: from paxx.lock when it pins the image; with details,
+    #: else from the engine. None when unknown.
+    digest: str | None = None
+    #: With details: the last output of the health check, when the service is unhealthy.
+    health_output: str | None = None
 
 
 @dataclass
@@ -119,11 +125,15 @@ class ProjectStatus:
         return json.dumps(payload, indent=2)
 
 
-def project_report(root: Path, state: State | None = None, env_hash: str = "") -> ProjectStatus:
+def project_report(
+    root: Path, state: State | None = None, env_hash: str = "", details: bool = False
+) -> ProjectStatus:
     """The report of the project at `root`.
 
     `state` is state.json when the caller has read it; `env_hash` the current environment
     hash when the caller knows it (it has just rendered), else it is computed from disk.
+    With `details`, the engine is also asked for the digests of images paxx.lock does not
+    pin and for the health-check output of unhealthy services (see add_details).
     """
     state = state if state is not None else load_state(root)
     if not state.project:
@@ -141,7 +151,27 @@ def project_report(root: Path, state: State | None = None, env_hash: str = "") -
     bind_engine(root, last)
     report = project_status(state, last, drift)
     report.engine = _engine_status(last)
+    if details:
+        add_details(report)
     return report
+
+
+def add_details(report: ProjectStatus) -> None:
+    """Fill in what `paxx status` leaves out to stay at one engine call.
+
+    The digests of images that paxx.lock does not pin (one call), and the last health-check
+    output of unhealthy services (one more, only when one is unhealthy).
+    """
+    unpinned = [s.image for s in report.services if s.digest is None]
+    digests = repo_digests(unpinned) if unpinned else {}
+    for service in report.services:
+        if service.digest is None:
+            service.digest = digests.get(familiar(service.image))
+    unhealthy = {s.name: s for s in report.services if s.health == "unhealthy"}
+    if unhealthy and report.project:
+        for container in project_containers(report.project, paxx_only=False):
+            if container.service in unhealthy:
+                unhealthy[container.service].health_output = container.health_output
 
 
 def _engine_status(last: LastUp) -> EngineStatus | None:
@@ -201,6 +231,7 @@ def _declared(
         ports=ports,
         urls=dict(summary.urls),
         env_hash=row.labels.get(HASH_LABEL) if row else None,
+        digest=summary.image.partition("@")[2] or None,
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # kept out of start-up: `paxx status` prints tables without them
-    from paxx_env.lifecycle import Event
+    from paxx_env.lifecycle import Event, Teardown
     from paxx_env.report import ProjectStatus
     from paxx_env.swarm.report import SwarmStatus
     from paxx_env.sync import Action
@@ -97,6 +97,29 @@ def print_swarm_status(report: SwarmStatus, json_output: bool, out: TextIO | Non
     out.write("\n".join(lines) + "\n")
 
 
+def waiting_for_lock(holder: str) -> str:
+    """What a command says while another paxx command (pid `holder`) holds the project."""
+    who = f" (pid {holder})" if holder else ""
+    return f"waiting for another paxx command on this project{who} to finish..."
+
+
+def teardown_lines(result: Teardown | None, volumes: bool) -> list[str]:
+    """What `paxx down` (with `--volumes` or not) says it did; `result` None: never started."""
+    if result is None:
+        return ["Nothing to stop: this project has not been started."]
+    stopped = ", ".join(result.containers) or "nothing was running"
+    lines = [f"Stopped and removed: {stopped}."]
+    if result.volumes:
+        lines.append(f"Deleted {len(result.volumes)} volume(s): {', '.join(result.volumes)}.")
+    elif volumes:
+        lines.append("No data volumes to delete.")
+    else:
+        lines.append("Data volumes kept; `paxx down --volumes` deletes them.")
+    return lines
+
+
+#: The phases during which a service's line shows a spinner.
+_ACTIVE = frozenset({"pulling", "starting", "stopping", "waiting"})
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -147,7 +170,7 @@ class Progress:
             else:
                 text = event.phase
             self.lines[event.service] = text
-            self.active[event.service] = event.phase in {"pulling", "starting", "waiting"}
+            self.active[event.service] = event.phase in _ACTIVE
             self.since[event.service] = time.monotonic()
             if self.live:
                 self._draw()

@@ -140,3 +140,69 @@ def tmpfs(mount: Path, options: str) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+class DashboardProcess:
+    """`paxx -C ROOT dashboard [--no-open]`, running in a subprocess (the real command)."""
+
+    def __init__(self, root: Path, env: dict[str, str] | None = None, opens: bool = False) -> None:
+        import re
+
+        args = ["-C", str(root), "dashboard"] + ([] if opens else ["--no-open"])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "paxx_env", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        found = re.search(r"(http://127\.0\.0\.1:(\d+))/\?token=(\S+)", first)
+        if found is None:
+            self.process.kill()
+            raise AssertionError(f"no URL printed: {first!r} {self.process.communicate()}")
+        self.url = found.group(0)
+        self.base, self.port, self.token = found.group(1), int(found.group(2)), found.group(3)
+        self.origin = self.base
+
+    def children(self) -> list[int]:
+        """The process ids of the dashboard's child processes (the docker commands it reads)."""
+        found = []
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            found += [int(pid) for pid in text]
+        return found
+
+    def stop(self, signal_number: int = 2, timeout: float = 10) -> tuple[int, str]:
+        """Send the signal (Ctrl-C by default); the exit code and what it wrote to stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal_number)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        assert self.process.stderr is not None
+        return self.process.returncode, self.process.stderr.read()
+
+
+@pytest.fixture
+def dashboard() -> Iterator[Callable[..., DashboardProcess]]:
+    """Start `paxx dashboard` on a project; every one started is stopped when the test ends."""
+    started: list[DashboardProcess] = []
+
+    def start(
+        root: Path, env: dict[str, str] | None = None, opens: bool = False
+    ) -> DashboardProcess:
+        process = DashboardProcess(root, env, opens)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.process.poll() is None:
+            # Ctrl-C, so that it ends the docker commands it reads (a kill would orphan them)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.stop()

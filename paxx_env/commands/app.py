@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 
 from paxx_env import __version__
-from paxx_env.commands import common, doctor, env, feature, lifecycle, reproducibility
+from paxx_env.commands import (
+    common,
+    dashboard,
+    doctor,
+    env,
+    feature,
+    lifecycle,
+    reproducibility,
+)
 from paxx_env.errors import Interrupted, PaxxError, report
 
 HELP = """\
@@ -63,6 +71,7 @@ for command in (
 ):
     app.command()(command)
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(env.run)
+app.command(help=dashboard.HELP)(dashboard.dashboard)
 
 
 def _version(value: bool) -> None:

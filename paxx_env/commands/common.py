@@ -54,11 +54,11 @@ def locked(root: Path) -> Iterator[None]:
     """Hold the project's lock: paxx commands on one project never interleave."""
     from paxx_env.fsio import exclusive_lock
     from paxx_env.paths import project_lock_path
+    from paxx_env.ui import waiting_for_lock
     from paxx_env.userstate import state_home_hint
 
     def waiting(holder: str) -> None:
-        who = f" (pid {holder})" if holder else ""
-        typer.echo(f"waiting for another paxx command on this project{who} to finish...", err=True)
+        typer.echo(waiting_for_lock(holder), err=True)
 
     with exclusive_lock(project_lock_path(root), on_wait=waiting, hint=state_home_hint()):
         yield

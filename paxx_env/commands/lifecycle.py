@@ -155,8 +155,10 @@ def down(
     secrets and network.
     """
     from paxx_env.lastup import SWARM, LastUp, choose_target
+    from paxx_env.lifecycle import Teardown
     from paxx_env.lifecycle import down as take_down
     from paxx_env.swarm.remove import down as remove_stack
+    from paxx_env.ui import teardown_lines
 
     root = common.root()
     catalog = common.load_catalog() if volumes else None
@@ -167,18 +169,8 @@ def down(
     with common.locked(root):
         if choose_target(root, LastUp.load(root), target, "down") == SWARM:
             removed = remove_stack(root, catalog, confirm)
-            result = (removed.services, removed.volumes) if removed else None
+            result = Teardown(removed.services, removed.volumes) if removed else None
         else:
-            down = take_down(root, catalog, confirm)
-            result = (down.containers, down.volumes) if down else None
-    if result is None:
-        typer.echo("Nothing to stop: this project has not been started.")
-        return
-    stopped, deleted = result
-    typer.echo(f"Stopped and removed: {', '.join(stopped) or 'nothing was running'}.")
-    if deleted:
-        typer.echo(f"Deleted {len(deleted)} volume(s): {', '.join(deleted)}.")
-    elif volumes:
-        typer.echo("No data volumes to delete.")
-    else:
-        typer.echo("Data volumes kept; `paxx down --volumes` deletes them.")
+            result = take_down(root, catalog, confirm)
+    for line in teardown_lines(result, volumes):
+        typer.echo(line)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paxx_env import log
-from paxx_env.engine.docker import attach_docker, run_docker, shorten
+from paxx_env.engine.docker import DockerStream, attach_docker, run_docker, shorten
 from paxx_env.errors import EngineError, Interrupted
 
 if TYPE_CHECKING:
@@ -89,6 +89,11 @@ class Stack:
         if tail is not None:
             args += ["--tail", str(tail)]
         return attach_docker([*args, *services])
+
+    def follow_logs(self, service: str, tail: int) -> DockerStream:
+        """The last `tail` log lines of a service, then each new one, until closed."""
+        args = ["compose", *self._file_args(), "logs", "--follow", "--no-color"]
+        return DockerStream([*args, "--no-log-prefix", "--tail", str(tail), service])
 
     def _file_args(self) -> list[str]:
         args = ["--project-name", self.name, "--env-file", str(self.env_file)]

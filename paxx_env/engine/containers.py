@@ -191,8 +191,14 @@ def stop_and_remove(ids: list[str]) -> None:
     never named ones: those hold the data and go only with `remove_volumes`.
     """
     if ids:
-        run_docker(["stop", *ids], timeout=STOP_TIMEOUT)
+        stop(ids)
         run_docker(["rm", "--volumes", *ids])
+
+
+def stop(ids: list[str]) -> None:
+    """Stop containers (their stop signal, then the grace period) and keep them."""
+    if ids:
+        run_docker(["stop", *ids], timeout=STOP_TIMEOUT)
 
 
 def force_remove(ids: list[str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from paxx_env import log
 from paxx_env.errors import CommandFailed, EngineError, EngineTimeout
@@ -143,6 +143,57 @@ def attach_docker(args: Sequence[str]) -> int:
         raise EngineError("the docker command is not installed", INSTALL_HINT) from None
     signal.signal(signal.SIGINT, lambda _signal, _frame: None)
     return child.wait()
+
+
+class DockerStream:
+    """A docker command that goes on printing (`events`, `logs --follow`), read line by line.
+
+    Its output (stdout and stderr together) is read in the caller's thread; `close` ends the
+    command from any thread, and the iteration then stops.
+    """
+
+    def __init__(self, args: Sequence[str]) -> None:
+        self.argv = ["docker", *args]
+        log.debug("run", argv=self.argv)
+        try:
+            self._child = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                bufsize=1,
+                env=clean_environment(),
+            )
+        except FileNotFoundError:
+            raise EngineError("the docker command is not installed", INSTALL_HINT) from None
+
+    def __iter__(self) -> Iterator[str]:
+        """Each line as it comes, without its newline, until the command ends."""
+        assert self._child.stdout is not None
+        with self._child.stdout as lines:
+            for line in lines:
+                yield line.rstrip("\n")
+
+    @property
+    def pid(self) -> int:
+        """The process id of the docker command."""
+        return self._child.pid
+
+    def running(self) -> bool:
+        """Whether the command is still running."""
+        return self._child.poll() is None
+
+    def close(self) -> int:
+        """End the command (SIGTERM, then SIGKILL after 2 s) and return its exit code."""
+        if self._child.poll() is None:
+            self._child.terminate()
+            try:
+                self._child.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self._child.kill()
+        return self._child.wait()
 
 
 def shorten(text: str, limit: int = 120) -> str:

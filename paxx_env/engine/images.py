@@ -24,6 +24,31 @@ def missing_images(images: Iterable[str]) -> list[str]:
     return [image for image in wanted if not is_present(image, present)]
 
 
+def repo_digests(images: Iterable[str]) -> dict[str, str]:
+    """The registry digest of each image (repo:tag) the engine holds, in one engine call.
+
+    Images that are not there, or that were built locally and never pulled, are left out.
+    """
+    wanted = sorted({familiar(image) for image in images})
+    if not wanted:
+        return {}
+    out = run_docker(
+        ["image", "inspect", "--format", "{{json .RepoTags}}\t{{json .RepoDigests}}", *wanted],
+        check=False,
+    )
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        tags, _, digests = line.partition("\t")
+        named = {familiar(t) for t in re.findall(r'"([^"]+)"', tags)}
+        pinned = [familiar(d) for d in re.findall(r'"([^"]+)"', digests)]
+        for image in wanted:
+            if image in named and pinned:
+                repository = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+                same = [d for d in pinned if d.partition("@")[0] == repository]
+                found[image] = (same or pinned)[0].partition("@")[2]
+    return found
+
+
 def familiar(reference: str) -> str:
     """The short form Docker shows: docker.io/library/redis:7 -> redis:7."""
     for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/"):

@@ -97,6 +97,14 @@ def test_the_wheel_ships_the_catalog(tmp_path: Path) -> None:
     for profile in (root / "profiles").glob("*/profile.toml"):
         assert f"paxx_env/_catalog/profiles/{profile.parent.name}/profile.toml" in names
     assert "paxx_env/commands/app.py" in names
+    # the dashboard's page, scripts and templates, and its extra
+    for asset in ("htmx.min.js", "sse.min.js", "dashboard.js", "dashboard.css"):
+        assert f"paxx_env/dashboard/static/{asset}" in names
+    assert "paxx_env/dashboard/templates/page.html" in names
+    (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "Provides-Extra: dashboard" in text
+    assert "Requires-Dist: starlette>=0.40; extra == 'dashboard'" in text
 
 
 def test_the_fast_commands_answer_like_the_full_command_line(tmp_path: Path, project: Path) -> None:
