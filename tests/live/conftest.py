@@ -8,11 +8,13 @@ are protocol stand-ins (see ../shared/offline-hub/README.md). Test names say whi
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +24,67 @@ from conftest import Runner, make_project
 from paxx_env import envblock
 from paxx_env.catalog import load_catalog
 
+PROJECT_LABEL = "com.docker.compose.project"
 
-def _engine_problem() -> str:
+
+@dataclass(frozen=True)
+class Engine:
+    """The Docker engine the live tests run on, as it describes itself (not as paxx sees it)."""
+
+    version: str = ""
+    api: str = ""
+    problem: str = ""
+
+    @property
+    def host(self) -> str:
+        return os.environ.get("DOCKER_HOST") or "(unset: the docker CLI's default)"
+
+    @property
+    def start_interval(self) -> bool:
+        """Whether the engine takes a health-check start_interval: API 1.44 (Engine 25) on."""
+        return tuple(int(part) for part in self.api.split(".")[:2]) >= (1, 44)
+
+
+def _ask_engine() -> Engine:
     if shutil.which("docker") is None:
-        return "the docker CLI is not installed"
+        return Engine(problem="the docker CLI is not installed")
     try:
         done = subprocess.run(
-            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            ["docker", "version", "--format", "{{json .Server}}"],
             capture_output=True,
             text=True,
             timeout=20,
         )
     except subprocess.TimeoutExpired:
-        return "the Docker engine did not answer `docker info` within 20 s"
-    if done.returncode != 0 or not done.stdout.strip():
-        return "the Docker engine is not reachable (`docker info` failed)"
+        return Engine(problem="the Docker engine did not answer `docker version` within 20 s")
+    try:
+        server = json.loads(done.stdout or "null") or {}
+    except ValueError:
+        server = {}
+    if done.returncode != 0 or not server.get("ApiVersion"):
+        return Engine(problem="the Docker engine is not reachable (`docker version` failed)")
+    engine = Engine(version=server.get("Version", ""), api=server["ApiVersion"])
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
-        return "Docker Compose v2 is not installed"
-    return ""
+        return Engine(engine.version, engine.api, "Docker Compose v2 is not installed")
+    return engine
 
 
-PROBLEM = _engine_problem()
+#: The engine at DOCKER_HOST. Tests whose subject depends on its version (readiness: the
+#: start_interval overlay from API 1.44 on, paxx's own probes before) check what this
+#: engine should do; CI runs the live suite on an old and on a modern engine.
+ENGINE = _ask_engine()
+PROBLEM = ENGINE.problem
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which engine this run talks to, so a CI log says where each part ran."""
+    if ENGINE.problem:
+        return f"docker engine: none ({ENGINE.problem}); DOCKER_HOST={ENGINE.host}"
+    readiness = "start_interval overlay" if ENGINE.start_interval else "paxx's own probes"
+    return (
+        f"docker engine: {ENGINE.version} (API {ENGINE.api}), DOCKER_HOST={ENGINE.host}; "
+        f"readiness: {readiness}"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
