@@ -11,7 +11,9 @@ from paxx_env import engine
 from paxx_env.catalog import Catalog
 from paxx_env.errors import EngineError, PaxxError
 from paxx_env.fsio import read_bytes, sha256
+from paxx_env.paths import ENGINE_OVERLAY
 from paxx_env.ports import describe_holder, port_is_free
+from paxx_env.render import HEALTH_POLICY, START_INTERVAL
 from paxx_env.spec import Project
 from paxx_env.state import load_state
 
@@ -40,17 +42,7 @@ def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
     if info is not None:
         yield Check(OK, "engine", f"Docker Engine {info.engine_version} (API {info.api_version})")
         yield Check(OK, "compose", f"Docker Compose {info.compose_version}")
-        if info.start_interval:
-            yield Check(OK, "health checks", "the engine supports start_interval (fast readiness)")
-        else:
-            yield Check(
-                WARN,
-                "health checks",
-                f"engine {info.engine_version} has no health-check start_interval: Docker runs "
-                "the first check 10 s after a start; `paxx up` runs it itself while waiting",
-                "nothing to do for paxx; Docker Engine 25 or newer makes plain `docker compose "
-                "up --wait` fast too",
-            )
+        yield _readiness_check(info)
     if project is None:
         yield Check(
             WARN, "project", "no pyproject.toml or paxx.toml here", "run doctor in a project"
@@ -59,6 +51,29 @@ def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
     yield from _port_checks(project, info is not None)
     yield from _disk_checks(project.root, info is not None)
     yield from _file_checks(project, catalog)
+
+
+def _readiness_check(info: engine.EngineInfo) -> Check:
+    """Which way `paxx up` sees a service become ready on this engine (see lifecycle.up)."""
+    if info.start_interval:
+        return Check(
+            OK,
+            "readiness",
+            f"start_interval overlay: engine API {info.api_version} takes a health-check "
+            f"start_interval, so {ENGINE_OVERLAY} sets {START_INTERVAL} and Docker runs each "
+            "check that often while a service starts; paxx runs no probes of its own",
+        )
+    needed = ".".join(map(str, engine.START_INTERVAL_API))
+    return Check(
+        WARN,
+        "readiness",
+        f"paxx's own probes: engine API {info.api_version} has no health-check start_interval "
+        f"(API {needed}+, Docker Engine 25), so Docker runs the first check one interval "
+        f"({HEALTH_POLICY['interval']}) after a start; `paxx up` runs each check itself with "
+        "`docker exec` while it waits",
+        "nothing to do for paxx; Docker Engine 25 or newer makes plain `docker compose up "
+        "--wait` fast too",
+    )
 
 
 def _port_checks(project: Project, engine_ok: bool) -> Iterator[Check]:
