@@ -10,13 +10,15 @@ from pathlib import Path
 from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
 from paxx_env.engine.containers import describe_port_holder, project_containers
-from paxx_env.engine.info import check_engine, docker_root_dir
+from paxx_env.engine.info import START_INTERVAL_API, EngineInfo, check_engine, docker_root_dir
 from paxx_env.engine.target import current_target
 from paxx_env.engine.tasks import stack_services
 from paxx_env.errors import PaxxError
 from paxx_env.fsio import read_bytes, sha256
 from paxx_env.lastup import SWARM, LastUp, bind_engine
+from paxx_env.paths import ENGINE_OVERLAY
 from paxx_env.ports import describe_holder, port_is_free
+from paxx_env.render import HEALTH_POLICY, START_INTERVAL
 from paxx_env.state import State, load_state
 from paxx_env.sync import plan_render
 
@@ -53,17 +55,7 @@ def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
             + (f" at {target.describe()}" if target else ""),
         )
         yield Check(OK, "compose", f"Docker Compose {info.compose_version}")
-        if info.start_interval:
-            yield Check(OK, "health checks", "the engine supports start_interval (fast readiness)")
-        else:
-            yield Check(
-                WARN,
-                "health checks",
-                f"engine {info.engine_version} has no health-check start_interval: Docker runs "
-                "the first check 10 s after a start; `paxx up` runs it itself while waiting",
-                "nothing to do for paxx; Docker Engine 25 or newer makes plain `docker compose "
-                "up --wait` fast too",
-            )
+        yield _readiness_check(info)
     if project is None:
         yield Check(
             WARN, "project", "no pyproject.toml or paxx.toml here", "run doctor in a project"
@@ -74,6 +66,29 @@ def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
     yield from _port_checks(state, info is not None, on_swarm)
     yield from _disk_checks(project.root, info is not None)
     yield from _file_checks(project, catalog, state)
+
+
+def _readiness_check(info: EngineInfo) -> Check:
+    """Which way `paxx up` sees a service become ready on this engine (see lifecycle.up)."""
+    if info.start_interval:
+        return Check(
+            OK,
+            "readiness",
+            f"start_interval overlay: engine API {info.api_version} takes a health-check "
+            f"start_interval, so {ENGINE_OVERLAY} sets {START_INTERVAL} and Docker runs each "
+            "check that often while a service starts; paxx runs no probes of its own",
+        )
+    needed = ".".join(map(str, START_INTERVAL_API))
+    return Check(
+        WARN,
+        "readiness",
+        f"paxx's own probes: engine API {info.api_version} has no health-check start_interval "
+        f"(API {needed}+, Docker Engine 25), so Docker runs the first check one interval "
+        f"({HEALTH_POLICY['interval']}) after a start; `paxx up` runs each check itself with "
+        "`docker exec` while it waits",
+        "nothing to do for paxx; Docker Engine 25 or newer makes plain `docker compose up "
+        "--wait` fast too",
+    )
 
 
 def _port_checks(state: State, engine_ok: bool, on_swarm: bool = False) -> Iterator[Check]:

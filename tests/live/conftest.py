@@ -8,11 +8,13 @@ are protocol stand-ins (see ../shared/offline-hub/README.md). Test names say whi
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +24,67 @@ from conftest import Runner, make_project
 from paxx_env import envblock
 from paxx_env.catalog import load_catalog
 
+PROJECT_LABEL = "com.docker.compose.project"
 
-def _engine_problem() -> str:
+
+@dataclass(frozen=True)
+class Engine:
+    """The Docker engine the live tests run on, as it describes itself (not as paxx sees it)."""
+
+    version: str = ""
+    api: str = ""
+    problem: str = ""
+
+    @property
+    def host(self) -> str:
+        return os.environ.get("DOCKER_HOST") or "(unset: the docker CLI's default)"
+
+    @property
+    def start_interval(self) -> bool:
+        """Whether the engine takes a health-check start_interval: API 1.44 (Engine 25) on."""
+        return tuple(int(part) for part in self.api.split(".")[:2]) >= (1, 44)
+
+
+def _ask_engine() -> Engine:
     if shutil.which("docker") is None:
-        return "the docker CLI is not installed"
+        return Engine(problem="the docker CLI is not installed")
     try:
         done = subprocess.run(
-            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            ["docker", "version", "--format", "{{json .Server}}"],
             capture_output=True,
             text=True,
             timeout=20,
         )
     except subprocess.TimeoutExpired:
-        return "the Docker engine did not answer `docker info` within 20 s"
-    if done.returncode != 0 or not done.stdout.strip():
-        return "the Docker engine is not reachable (`docker info` failed)"
+        return Engine(problem="the Docker engine did not answer `docker version` within 20 s")
+    try:
+        server = json.loads(done.stdout or "null") or {}
+    except ValueError:
+        server = {}
+    if done.returncode != 0 or not server.get("ApiVersion"):
+        return Engine(problem="the Docker engine is not reachable (`docker version` failed)")
+    engine = Engine(version=server.get("Version", ""), api=server["ApiVersion"])
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
-        return "Docker Compose v2 is not installed"
-    return ""
+        return Engine(engine.version, engine.api, "Docker Compose v2 is not installed")
+    return engine
 
 
-PROBLEM = _engine_problem()
+#: The engine at DOCKER_HOST. Tests whose subject depends on its version (readiness: the
+#: start_interval overlay from API 1.44 on, paxx's own probes before) check what this
+#: engine should do; CI runs the live suite on an old and on a modern engine.
+ENGINE = _ask_engine()
+PROBLEM = ENGINE.problem
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which engine this run talks to, so a CI log says where each part ran."""
+    if ENGINE.problem:
+        return f"docker engine: none ({ENGINE.problem}); DOCKER_HOST={ENGINE.host}"
+    readiness = "start_interval overlay" if ENGINE.start_interval else "paxx's own probes"
+    return (
+        f"docker engine: {ENGINE.version} (API {ENGINE.api}), DOCKER_HOST={ENGINE.host}; "
+        f"readiness: {readiness}"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -81,7 +123,13 @@ def env_of(root: Path) -> dict[str, str]:
 def live(
     tmp_path: Path, paxx: Runner, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Path]]:
-    """Make projects that are torn down (containers and volumes) when the test ends."""
+    """Make projects that are torn down (containers and volumes) when the test ends.
+
+    After `paxx down --volumes`, nothing of the test's Compose projects may be left on the
+    engine: no container, network or volume labelled with the project's name, and none of
+    the volumes its containers mounted (anonymous ones carry no project label). Only those
+    projects are looked at, so whatever else runs on the engine meanwhile does not matter.
+    """
     made: list[Path] = []
 
     def make(name: str, *features: str) -> Path:
@@ -93,25 +141,48 @@ def live(
             assert result.code == 0, result.output
         return root
 
-    volumes_before = set(_docker("volume", "ls", "--quiet").split())
     yield make
+    problems: list[str] = []
     for root in made:
-        if (root / ".env").exists():
-            project = env_of(root)["COMPOSE_PROJECT_NAME"]
-            result = paxx(root, "down", "--volumes", "--yes")
-            assert result.code == 0, result.output
-            label = f"label=com.docker.compose.project={project}"
-            assert _docker("ps", "--all", "--quiet", "--filter", label) == "", "leaked containers"
-            assert _docker("network", "ls", "--quiet", "--filter", label) == "", "leaked network"
-    if not SHARED_STATE:  # with concurrent runs, new volumes may be another run's
-        leaked = set(_docker("volume", "ls", "--quiet").split()) - volumes_before
-        assert not leaked, f"volumes left behind: {sorted(leaked)}"
+        if not (root / ".env").exists():
+            continue
+        project = env_of(root)["COMPOSE_PROJECT_NAME"]
+        mounted = _mounted_volumes(project)
+        result = paxx(root, "down", "--volumes", "--yes")
+        if result.code != 0:
+            problems.append(f"`paxx down --volumes` failed in {root.name}: {result.output}")
+        problems += [f"{project}: {left}" for left in _left_behind(project, mounted)]
+    assert not problems, "left behind on the engine:\n" + "\n".join(problems)
 
 
 def _docker(*args: str) -> str:
     return subprocess.run(
         ["docker", *args], capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def _mounted_volumes(project: str) -> set[str]:
+    """The volumes (named or anonymous) that the project's containers mount now."""
+    ids = _docker("ps", "--all", "--quiet", "--filter", f"label={PROJECT_LABEL}={project}")
+    if not ids:
+        return set()
+    mounts = '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}'
+    return set(_docker("inspect", "--format", mounts, *ids.split()).split())
+
+
+def _left_behind(project: str, mounted: set[str]) -> list[str]:
+    """What of the Compose project `project` is still on the engine."""
+    label = f"label={PROJECT_LABEL}={project}"
+    containers = _docker("ps", "--all", "--format", "{{.Names}}", "--filter", label).split()
+    networks = _docker("network", "ls", "--format", "{{.Name}}", "--filter", label).split()
+    volumes = set(_docker("volume", "ls", "--quiet", "--filter", label).split())
+    if mounted:
+        volumes |= mounted & set(_docker("volume", "ls", "--quiet").split())
+    return (
+        [f"container {name}" for name in containers]
+        + [f"network {name}" for name in networks]
+        + [f"volume {name}" for name in sorted(volumes)]
+    )
 
 
 class App:

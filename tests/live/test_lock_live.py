@@ -10,7 +10,7 @@ import json
 import subprocess
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -55,12 +55,36 @@ def push_variant(reference: str, marker: str) -> str:
     return out.split("digest: ")[1].split()[0]
 
 
+@pytest.fixture
+def pushed_reference() -> Iterator[str]:
+    """A reference in a repository of its own on the registry; its local copies go at the end.
+
+    Tests request it before `live`, so it is torn down after `live` has removed the project's
+    containers: the images are then unused and can go.
+    """
+    reference = f"{REGISTRY}/paxx-test/redis-{uuid.uuid4().hex[:8]}:lock"
+    yield reference
+    forget_images(reference)
+
+
 def forget_images(reference: str) -> None:
-    """Remove the local copies of the test images (after the project's containers are gone)."""
+    """Remove every local reference (tag or digest) of the test images' repository.
+
+    By reference, not by image id: the variants are built the same way in every run, so
+    another run's repository may name the same image, and it keeps its tag.
+    """
     repository = reference.rsplit(":", 1)[0]
-    ids = docker("images", "--quiet", repository).split()
-    if ids:
-        subprocess.run(["docker", "rmi", "--force", *set(ids)], capture_output=True)
+    listed = docker("images", "--digests", "--format", "{{.Tag}} {{.Digest}}", repository)
+    errors = []
+    for line in listed.splitlines():
+        tag, digest = line.split()
+        for name in (f"{repository}:{tag}", f"{repository}@{digest}"):
+            if "<none>" not in name:
+                # Removing a tag may take its digest with it: "No such image" is fine.
+                done = subprocess.run(["docker", "rmi", name], capture_output=True, text=True)
+                errors.append(done.stderr.strip())
+    left = docker("images", "--digests", "--format", "{{.Tag}} {{.Digest}}", repository)
+    assert left == "", f"{repository} is left: {left}; " + "; ".join(filter(None, errors))
 
 
 def override_image(root: Path, service: str, image: str) -> None:
@@ -93,10 +117,9 @@ def image_id(reference: str) -> str:
 
 @needs_registry
 def test_redis_real_lock_pins_the_digest_until_update_moves_it(
-    live: Make, paxx: Runner, request: pytest.FixtureRequest
+    pushed_reference: str, live: Make, paxx: Runner
 ) -> None:
-    reference = f"{REGISTRY}/paxx-test/redis-{uuid.uuid4().hex[:8]}:lock"
-    request.addfinalizer(lambda: forget_images(reference))
+    reference = pushed_reference
     first = push_variant(reference, "one")
     root = live("locked", "cache")
     override_image(root, "redis", reference)

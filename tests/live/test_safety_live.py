@@ -255,7 +255,7 @@ def test_doctor_reports_each_check_with_a_fix(live: Make, paxx: Runner) -> None:
     names = [
         line.split()[1] for line in healthy.out.splitlines() if line[:4] in {"ok  ", "warn", "fail"}
     ]
-    assert names == ["engine", "compose", "health", "ports", "disk", "disk", "files"]
+    assert names == ["engine", "compose", "readiness", "ports", "disk", "disk", "files"]
     assert (
         "ok    ports          every host port of the project is free or held by its service"
         in healthy.out
