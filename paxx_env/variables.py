@@ -1,4 +1,4 @@
-"""The app's variables: what `paxx env` prints and `paxx run` sets.
+"""The app's variables: what `paxx env` prints, `paxx run` sets and the pytest plugin slices.
 
 They are the values of paxx's block in .env that the app reads (REDIS_URL, DATABASE_URL,
 ...), without the ones only Compose reads (COMPOSE_*). Secrets, and values built from them
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
 from paxx_env.render import template_variables
-from paxx_env.sync import sync
+from paxx_env.sync import SyncResult, sync
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,11 @@ class AppVariables:
 
 def app_variables(project: Project, catalog: Catalog, show_secrets: bool) -> AppVariables:
     """The app's variables, after a sync (so .env is complete and current)."""
-    result = sync(project, catalog, command="env")
+    return variables_of(sync(project, catalog, command="env"), show_secrets)
+
+
+def variables_of(result: SyncResult, show_secrets: bool) -> AppVariables:
+    """The app's variables of a sync that has just run (`up` returns one too)."""
     entries = [e for s in result.render.env for e in s.entries if not e.key.startswith("COMPOSE_")]
     secret_keys = {e.key for e in entries if e.kind == "secret"}
     secret_bearing = {
