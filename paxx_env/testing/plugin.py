@@ -55,27 +55,31 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+#: In xdist's controller: the run id its workers got.
+CONTROLLER = pytest.StashKey[str]()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """In xdist's controller: every worker of this run gets the same run id."""
     from paxx_env.testing.run import RUN_KEY, run_id
 
-    node.workerinput[RUN_KEY] = run_id(node.config)
+    node.workerinput[RUN_KEY] = node.config.stash[CONTROLLER] = run_id(node.config)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """In xdist's controller: drop the run's template database once every worker is done."""
-    from paxx_env.testing.run import RUN_ID, is_worker, note_folder
-
     config = session.config
-    if is_worker(config) or RUN_ID not in config.stash:
-        return
-    if not note_folder(config.stash[RUN_ID]).exists():
+    if CONTROLLER not in config.stash:
+        return  # not xdist's controller: nothing to do, nothing to import
+    from paxx_env.testing.run import note_folder
+
+    if not note_folder(config.stash[CONTROLLER]).exists():
         return
     from paxx_env.testing.postgres import drop_noted_template
 
     try:
-        drop_noted_template(config.stash[RUN_ID])
+        drop_noted_template(config.stash[CONTROLLER])
     except PaxxError as error:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
@@ -157,7 +161,7 @@ def _paxx_databases(
     _paxx_environment: Environment, _paxx_run: Run, request: pytest.FixtureRequest
 ) -> Iterator[Databases]:
     from paxx_env.testing.postgres import VECTOR_FEATURE, open_databases
-    from paxx_env.testing.run import is_worker, note_folder
+    from paxx_env.testing.run import is_worker
 
     config = request.config
 
@@ -167,8 +171,7 @@ def _paxx_databases(
     with reported():
         url = _paxx_environment.need("DATABASE_URL", "paxx_db_url", "a PostgreSQL database")
         vector = VECTOR_FEATURE in _paxx_environment.features
-        note = note_folder(_paxx_run.id) if is_worker(config) else None
-        databases = open_databases(url, _paxx_run, vector, prepare, note)
+        databases = open_databases(url, _paxx_run, vector, prepare, is_worker(config))
     yield databases
     with reported():
         databases.close(drop_template=not is_worker(config))

@@ -11,8 +11,10 @@ It is lowercase letters, digits and hyphens: valid as an S3 bucket and a Meilise
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import secrets
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,30 @@ def is_worker(config: pytest.Config) -> bool:
 def note_folder(run_id: str) -> Path:
     """Where a worker leaves word for the xdist controller of what to clean up after the run."""
     return Path(tempfile.gettempdir()) / f"paxx-pytest-{os.getuid()}-{run_id}"
+
+
+def leave_note(run_id: str, note: dict[str, str]) -> None:
+    """Tell the controller of this run what to clean up (the template database)."""
+    folder = note_folder(run_id)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    # The note holds DATABASE_URL (a password), as .env does: readable by this user only.
+    descriptor = os.open(folder / "note.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(note, handle)
+
+
+def read_note(run_id: str) -> dict[str, str] | None:
+    """What a worker of this run left to clean up, or None."""
+    try:
+        found = json.loads((note_folder(run_id) / "note.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def forget_note(run_id: str) -> None:
+    """Remove the note (the cleanup is done)."""
+    shutil.rmtree(note_folder(run_id), ignore_errors=True)
 
 
 @dataclass
