@@ -1,9 +1,10 @@
-"""One administrative connection to PostgreSQL, on an event loop of its own in a thread.
+"""Administrative connections to PostgreSQL, on an event loop of its own in a thread.
 
-asyncpg (which the db feature installs) is async-only. Its connection lives on a loop in a
-thread of this process, so the fixtures use it the same way whether the test runs on
-pytest-asyncio's loop (auto or strict mode) or on none. Statements go through one lock: an
-asyncpg connection runs one at a time.
+asyncpg (which the db feature installs) is async-only. Its connections live on a loop in a
+thread of this process, so the fixtures use them the same way whether the test runs on
+pytest-asyncio's loop (auto or strict mode) or on none. CREATE and DROP DATABASE go through one
+connection and one lock (an asyncpg connection runs one statement at a time); quick questions
+go through a second, so they never wait behind a clone.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class Admin:
         self._thread.start()
         self._connection: Any = None
         self._lock: asyncio.Lock | None = None
+        #: A second connection for quick questions, not queued behind a CREATE DATABASE.
+        self._probe: Any = None
         try:
             self.run(self._connect())
         except BaseException:
@@ -67,6 +70,7 @@ class Admin:
     async def _connect(self) -> None:
         self._connection = await self.asyncpg.connect(self.url)
         self._lock = asyncio.Lock()
+        self._probe = await self.asyncpg.connect(self.url)
 
     def run(self, work: Coroutine[Any, Any, T], timeout: float | None = TIMEOUT) -> T:
         """Run `work` on the connection's loop and wait for it; errors are PaxxErrors."""
@@ -91,6 +95,10 @@ class Admin:
         async with self._lock:
             return await self._connection.fetchval(sql, *args)
 
+    async def ask(self, sql: str, *args: object) -> Any:
+        """On the loop: a quick query on the second connection, its first value."""
+        return await self._probe.fetchval(sql, *args)
+
     async def in_database(self, name: str, sql: str) -> None:
         """On the loop: run one statement in the database `name`, on a connection of its own."""
         connection = await self.asyncpg.connect(database_url(self.url, name))
@@ -101,10 +109,11 @@ class Admin:
 
     def close(self) -> None:
         """Close the connection and stop the loop's thread."""
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            with contextlib.suppress(PaxxError):  # the server is gone: nothing to close
-                self.run(connection.close())
+        for connection in (self._connection, self._probe):
+            if connection is not None:
+                with contextlib.suppress(PaxxError):  # the server is gone: nothing to close
+                    self.run(connection.close())
+        self._connection = self._probe = None
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()

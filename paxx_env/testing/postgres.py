@@ -23,7 +23,7 @@ import hashlib
 import inspect
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from paxx_env.errors import PaxxError
@@ -33,6 +33,13 @@ from paxx_env.testing.run import Run, forget_note, leave_note, read_note
 #: The feature whose declaration puts the `vector` extension in the template.
 VECTOR_FEATURE = "vector"
 Prepare = Callable[[str], list[object]]
+
+
+#: Whether no session is connected to the database $1 and none ever was (PostgreSQL >= 14).
+UNTOUCHED = """
+SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1)
+   AND (SELECT sessions FROM pg_stat_database WHERE datname = $1) = 0
+"""
 
 
 def template_name(run_id: str) -> str:
@@ -119,19 +126,43 @@ class Databases:
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:
-        """The URL of a database of its own for one test; dropped after it."""
+        """The URL of a database of its own for one test; dropped after it.
+
+        When no session connected to it, it is handed to the next test instead: it is still
+        the template's copy.
+        """
         name = self.admin.run(self._take())
         try:
             yield database_url(self.admin.url, name)
         finally:
-            self.admin.loop.call_soon_threadsafe(self._drop_later, name)
+            self.admin.run(self._release(name))
 
     async def _take(self) -> str:
         if not self._ahead:
             self._ahead.append(asyncio.ensure_future(self._clone()))
         name = await self._ahead.popleft()
-        self._ahead.append(asyncio.ensure_future(self._clone()))
+        if not self._ahead:
+            self._ahead.append(asyncio.ensure_future(self._clone()))
         return name
+
+    async def _release(self, name: str) -> None:
+        """Keep a test's database for the next test if no one connected, else drop it later.
+
+        A test that asked for a database and never connected (paxx_settings asks for one in
+        every test) left it as the template made it. PostgreSQL counts the sessions of each
+        database, and a session's count reaches the statistics before the session leaves
+        pg_stat_activity, so: no session now and none counted means nothing was changed.
+        """
+        try:
+            untouched = await self.admin.ask(UNTOUCHED, name)
+        except (self.admin.asyncpg.PostgresError, OSError):
+            untouched = False  # a server without pg_stat_database.sessions (before 14)
+        if untouched:
+            kept: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            kept.set_result(name)
+            self._ahead.appendleft(kept)
+        else:
+            self._later(self._drop(name))
 
     async def _clone(self) -> str:
         name = f"{self._prefix}_db{next(self._count):05d}"
@@ -139,10 +170,11 @@ class Databases:
         await self.admin.value(f"CREATE DATABASE {quoted(name)} TEMPLATE {template}")
         return name
 
-    def _drop_later(self, name: str) -> None:
-        drop = asyncio.ensure_future(self._drop(name))
-        self._drops.add(drop)
-        drop.add_done_callback(self._drops.discard)
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        """On the loop: run `work` in the background; the session waits for it at its end."""
+        task = asyncio.ensure_future(work)
+        self._drops.add(task)
+        task.add_done_callback(self._drops.discard)
 
     async def _drop(self, name: str) -> None:
         try:
@@ -174,7 +206,7 @@ class Databases:
         while self._ahead:
             ahead = self._ahead.popleft()
             with contextlib.suppress(Exception):
-                self._drop_later(await ahead)
+                self._later(self._drop(await ahead))
         await self._settle()
         if drop_template and self.template.made_here:
             await self.template.drop()

@@ -443,3 +443,51 @@ async def test_rows_and_keys(connection, paxx_redis_url, n):
     result = run_pytest(root, "-q", "tests")
     assert result.code == 0, result.output
     assert _summary(result).startswith("3 passed"), result.output
+
+
+def test_a_database_goes_to_the_next_test_only_when_nobody_connected_to_it(
+    live: Callable[..., Path], paxx: Runner
+) -> None:
+    root = live("kept", "db")
+    assert paxx(root, "up").code == 0
+    suite = """
+import asyncio
+import asyncpg
+
+SEEN = []
+
+
+def name_of(url):
+    return url.rsplit("/", 1)[1]
+
+
+async def tables(url, create=False):
+    connection = await asyncpg.connect(url)
+    try:
+        if create:
+            await connection.execute("CREATE TABLE written (n int)")
+        return await connection.fetchval(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        )
+    finally:
+        await connection.close()
+
+
+def test_1_asks_and_never_connects(paxx_db_url):
+    SEEN.append(name_of(paxx_db_url))
+
+
+def test_2_gets_that_database_and_writes(paxx_db_url):
+    assert name_of(paxx_db_url) == SEEN[-1]  # untouched, so kept
+    assert asyncio.run(tables(paxx_db_url, create=True)) == 1
+    SEEN.append(name_of(paxx_db_url))
+
+
+def test_3_gets_a_new_one(paxx_db_url):
+    assert name_of(paxx_db_url) != SEEN[-1]  # written to, so dropped
+    assert asyncio.run(tables(paxx_db_url)) == 0
+"""
+    _write_suite(root, {"tests/test_kept.py": suite})
+    result = run_pytest(root, "-q", "-p", "no:randomly", "tests")
+    assert result.code == 0, result.output
+    assert _summary(result).startswith("3 passed"), result.output
