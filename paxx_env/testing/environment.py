@@ -147,13 +147,15 @@ def _bring_up(project: Project, catalog: Catalog, timeout: float) -> SyncResult:
 def _check_up(project: Project, catalog: Catalog) -> SyncResult:
     """--paxx-no-up: the project's variables, and a ServiceFailed unless every service is up."""
     from paxx_env.engine.info import check_engine
-    from paxx_env.lastup import LastUp
+    from paxx_env.lastup import LastUp, bind_engine
     from paxx_env.report import project_status
     from paxx_env.sync import sync
 
+    last = LastUp.load(project.root)
+    bind_engine(project.root, last)  # the engine the environment was started on
     check_engine()
     result = sync(project, catalog, command="env")
-    report = project_status(result.state, LastUp.load(project.root))
+    report = project_status(result.state, last)
     down = [
         f"{s.name} ({s.health if s.state == 'running' else s.state})"
         for s in report.services
