@@ -257,6 +257,20 @@ def _summary(result: Result) -> str:
     return lines[-1] if lines else ""
 
 
+def _up_one_by_one(paxx: Runner, root: Path) -> None:
+    """`paxx up SERVICE` for each service in turn.
+
+    On a busy two-core machine six services starting at once can miss their health checks'
+    timeouts; one at a time they do not. (The plugin bringing a project up itself is
+    test_workers_starting_together_bring_the_project_up_once.)
+    """
+    shown = paxx(root, "status", "--json")
+    assert shown.code == 0, shown.output
+    for service in json.loads(shown.out)["services"]:
+        started = paxx(root, "up", service["name"], "--timeout", "180")
+        assert started.code == 0, started.output
+
+
 def _variables(paxx: Runner, root: Path) -> dict[str, str]:
     shown = paxx(root, "env", "--format", "json", "--show-secrets")
     assert shown.code == 0, shown.output
@@ -268,8 +282,7 @@ def test_every_slice_is_the_tests_own_and_gone_after_it_with_2_and_4_workers(
     live: Callable[..., Path], paxx: Runner
 ) -> None:
     root = live("slices", *FEATURES)
-    started = paxx(root, "up", "--timeout", "180")
-    assert started.code == 0, started.output
+    _up_one_by_one(paxx, root)
     _write_suite(root, {"tests/conftest.py": CONFTEST, "tests/test_slices.py": SUITE})
     variables = _variables(paxx, root)
     env = {"SUITE_VARIABLES": json.dumps(variables)}
@@ -348,7 +361,7 @@ def test_the_testing_page_example_passes_with_2_workers_in_strict_mode(
     strict = '\n[tool.pytest.ini_options]\nasyncio_mode = "strict"\n'
     strict += 'asyncio_default_fixture_loop_scope = "function"\n'
     _write_suite(root, example_files(page), strict)
-    # No `paxx up` first: the plugin brings the services up (one worker does, the other waits).
+    _up_one_by_one(paxx, root)
     result = run_pytest(root, "-n", "2", "-q", "tests")
     assert result.code == 0, result.output
     assert _summary(result).startswith("5 passed"), result.output
