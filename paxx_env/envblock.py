@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from paxx_env import dotenv
 from paxx_env.errors import ConfigError
-from paxx_env.render import EnvSection
+
+if TYPE_CHECKING:
+    # Only a type: reading .env (the pytest plugin's fast path) does not load the renderer.
+    from paxx_env.render import EnvSection
 
 BEGIN = "# >>> paxx >>>"
 END = "# <<< paxx <<<"
@@ -25,6 +29,8 @@ class EnvDocument:
     block: dict[str, str] = field(default_factory=dict)
     outside: dict[str, int] = field(default_factory=dict)
     has_block: bool = False
+    #: Keys of the block kept for removed services (see KEPT_TITLE), not the app's.
+    kept: set[str] = field(default_factory=set)
 
 
 def read_env(text: str) -> EnvDocument:
@@ -32,6 +38,7 @@ def read_env(text: str) -> EnvDocument:
     lines = dotenv.parse(text)
     document = EnvDocument()
     state = "before"
+    kept = False
     for line in lines:
         marker = line.text.strip()
         if marker == BEGIN:
@@ -50,8 +57,11 @@ def read_env(text: str) -> EnvDocument:
             state = "after"
             continue
         if state == "inside":
+            kept = kept or marker == KEPT_TITLE
             if line.key is not None and line.value is not None:
                 document.block[line.key] = line.value
+                if kept:
+                    document.kept.add(line.key)
             continue
         (document.before if state == "before" else document.after).append(line.text)
         if line.key is not None:

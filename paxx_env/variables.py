@@ -1,4 +1,4 @@
-"""The app's variables: what `paxx env` prints and `paxx run` sets.
+"""The app's variables: what `paxx env` prints, `paxx run` sets and the pytest plugin slices.
 
 They are the values of paxx's block in .env that the app reads (REDIS_URL, DATABASE_URL,
 ...), without the ones only Compose reads (COMPOSE_*). Secrets, and values built from them
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
 from paxx_env.render import EnvSection, template_variables
-from paxx_env.sync import sync
+from paxx_env.sync import SyncResult, sync
 from paxx_env.sync.envfile import read_env_file
 from paxx_env.sync.plan import plan_render
 
@@ -34,7 +34,11 @@ class AppVariables:
 
 def app_variables(project: Project, catalog: Catalog, show_secrets: bool) -> AppVariables:
     """The app's variables, after a sync (so .env is complete and current)."""
-    result = sync(project, catalog, command="env")
+    return variables_of(sync(project, catalog, command="env"), show_secrets)
+
+
+def variables_of(result: SyncResult, show_secrets: bool) -> AppVariables:
+    """The app's variables of a sync that has just run (`up` returns one too)."""
     return _select(result.render.env, result.values, show_secrets)
 
 

@@ -97,6 +97,27 @@ def run_cli(
     return Result(completed.returncode, completed.stdout, completed.stderr)
 
 
+def run_pytest(
+    root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> Result:
+    """Run pytest in a subprocess in the project at `root`, as a user would (the paxx plugin
+    loads through its entry point). The pytest and xdist variables of this run are left out
+    of its environment, so the child is a run of its own."""
+    inherited = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTEST_XDIST"))
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**inherited, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
 def tree_checksum(root: Path) -> dict[str, str]:
     """Path -> sha256 (and mode) of every file under `root`: proof that nothing changed."""
     sums = {}

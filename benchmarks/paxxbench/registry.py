@@ -13,6 +13,7 @@ from paxxbench.measures import (
     feature_add,
     memory,
     noop_up,
+    pytest_plugin,
     startup,
     status,
     steady_state,
@@ -28,4 +29,5 @@ MEASURES: list[Measure] = [
     feature_add.MEASURE,
     synthetic.MEASURE,
     steady_state.MEASURE,
+    pytest_plugin.MEASURE,
 ]

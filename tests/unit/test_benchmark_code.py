@@ -17,7 +17,7 @@ import pytest
 import paxxbench
 from paxxbench import cli, engine, importtime, page, paxxlog, registry, results, stats, workbench
 from paxxbench.measure import Measure, Stage
-from paxxbench.measures import startup, steady_state, synthetic
+from paxxbench.measures import pytest_plugin, startup, steady_state, synthetic
 from paxxbench.results import Section, Target
 from paxxbench.runner import Run
 from paxxbench.workbench import Bench, Stack
@@ -71,6 +71,7 @@ def test_the_measures_run_in_the_order_the_stack_needs() -> None:
         "P3 status",
         "steady state",
         "P4 memory",
+        "pytest plugin",
     ]
 
 
@@ -432,3 +433,41 @@ def test_impossible_options_are_refused(
         cli.parse_args(args)
     assert exit_.value.code == 2
     assert "must" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- the pytest plugin
+
+
+def test_the_plugins_timings_leave_out_the_first_and_the_closing_test(tmp_path: Path) -> None:
+    rows = [
+        ["test_cost[0]", "setup", 0.5, False],
+        ["test_cost[0]", "teardown", 0.1, False],
+        ["test_cost[1]", "setup", 0.02, False],
+        ["test_cost[1]", "teardown", 0.01, False],
+        ["test_cost[2]", "setup", 0.03, False],
+        ["test_cost[2]", "teardown", 0.2, True],  # closes the session
+    ]
+    (tmp_path / "gw0.json").write_text(json.dumps(rows))
+    values, first = pytest_plugin.per_test(tmp_path)
+    assert values == pytest.approx([0.03])
+    assert first == pytest.approx(0.6)
+    assert list(tmp_path.iterdir()) == []
+    assert pytest_plugin.spread([0.010, 0.020, 0.030]) == "20.0 ms (10.0–30.0)"
+
+
+def test_the_plugins_section_judges_its_targets_and_says_why_not() -> None:
+    medians = {pytest_plugin.DATABASE: 0.120, pytest_plugin.AHEAD: 0.002}
+    walls = {
+        pytest_plugin.PLUGIN: stats.Stats([6.0, 7.0]),
+        pytest_plugin.TESTCONTAINERS: stats.Stats([10.0, 11.0]),
+    }
+    section = pytest_plugin.plugin_section([], medians, [], walls, 15)
+    assert [(t.measured, t.met) for t in section.targets] == [
+        ("6.50 s (6.00 s–7.00 s) vs 10.50 s (10.00 s–11.00 s) = 0.62 ×", False),
+        ("120.0 ms", False),
+    ]
+    assert len(section.notes) == 2 and "tests of 100 ms: 2.0 ms" in section.notes[0]
+    fast = {pytest_plugin.DATABASE: 0.040}
+    walls[pytest_plugin.PLUGIN] = stats.Stats([4.0])
+    met = pytest_plugin.plugin_section([], fast, [], walls, 15)
+    assert [t.met for t in met.targets] == [True, True] and met.notes == []
