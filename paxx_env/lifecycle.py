@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paxx_env import prestart
-from paxx_env.catalog import Catalog
+from paxx_env.catalog import Catalog, select
 from paxx_env.declaration import Project
 from paxx_env.engine import containers, images
 from paxx_env.engine.compose import Stack, warm_up
@@ -51,7 +51,8 @@ def up(
     emit: Emit,
 ) -> SyncResult:
     """Render, start the declared services (or `services`) and wait until they are healthy."""
-    declared = catalog.services_for(list(project.declaration.features))
+    declaration = project.declaration
+    declared = list(select(catalog, declaration.features, declaration.providers).services)
     if not declared:
         raise UsageError(
             "no services are declared, so there is nothing to start",

@@ -48,6 +48,8 @@ class ServiceStatus:
     ports: list[PortStatus] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
     env_hash: str | None = None
+    #: feature -> provider of each declared feature this service serves
+    features: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -201,6 +203,7 @@ def _declared(
         ports=ports,
         urls=dict(summary.urls),
         env_hash=row.labels.get(HASH_LABEL) if row else None,
+        features=dict(summary.features),
     )
 
 
@@ -218,8 +221,19 @@ def preview_state(root: Path) -> State:
 
     catalog = load_catalog()
     project = open_project(root, catalog)
-    render = render_project(catalog, list(project.declaration.features), project.app_name, "")
+    declaration = project.declaration
+    render = render_project(
+        catalog,
+        list(declaration.features),
+        project.app_name,
+        "",
+        image_overrides={k: v.image for k, v in declaration.services.items() if v.image},
+        providers=declaration.providers,
+    )
     return State(
         project="",
-        services={name: ServiceSummary(image=render.images[name]) for name in render.services},
+        services={
+            name: ServiceSummary(image=render.images[name], features=render.serving[name])
+            for name in render.services
+        },
     )

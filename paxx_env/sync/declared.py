@@ -14,14 +14,24 @@ from paxx_env.sync.model import Action, ChangeSet
 
 
 def plan_declaration(
-    project: Project, catalog: Catalog, chosen: list[str], render: Render, changes: ChangeSet
+    project: Project,
+    catalog: Catalog,
+    chosen: list[str],
+    plan_providers: dict[str, str],
+    render: Render,
+    changes: ChangeSet,
 ) -> None:
-    """Features and dependencies written into pyproject.toml (or paxx.toml)."""
+    """Features, providers and dependencies written into pyproject.toml (or paxx.toml)."""
     content = read_bytes(project.source)
     before = content.decode("utf-8") if content is not None else None
     document = project.document
-    if list(project.declaration.features) != chosen or not project.initialized:
-        document = set_features(project, chosen)
+    providers = plan_providers
+    if (
+        list(project.declaration.features) != chosen
+        or providers != project.declaration.providers
+        or not project.initialized
+    ):
+        document = set_features(project, chosen, providers)
     dependency_actions = []
     if project.has_pyproject:
         dropped_features = set(project.declaration.features) - set(render.features)

@@ -75,7 +75,7 @@ x-paxx:
   summary: a key-value store
   ports: {PAXX_KV_PORT: 6379}
 """
-KV_PROFILE = 'summary = "a key-value store"\nservices = ["kv"]\n'
+KV_PROFILE = 'summary = "a key-value store"\n\n[providers.kv]\nservices = ["kv"]\n'
 CATALOG_ENV = {"PAXX_CATALOG": "{root}/catalog"}
 
 
@@ -134,7 +134,7 @@ CASES = [
         "unknown-key-in-declaration",
         ("feature", "add", "cache"),
         "pyproject.toml line 10: tool.paxx.featurs: unknown key",
-        "did you mean 'features'? Known keys here: features, name, package, services",
+        "did you mean 'features'? Known keys here: features, name, package, providers, services",
         with_paxx('featurs = ["cache"]\n'),
     ),
     Case(
@@ -421,7 +421,7 @@ CASES = [
         "paxx-toml-unknown-key",
         ("feature", "list"),
         "paxx.toml line 1: featurs: unknown key",
-        "did you mean 'features'? Known keys here: features, name, package, services",
+        "did you mean 'features'? Known keys here: features, name, package, providers, services",
         {"paxx.toml": 'featurs = ["cache"]\n'},
     ),
     # ------------------------------------------------------------ unknown features and services

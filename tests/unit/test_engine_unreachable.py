@@ -27,7 +27,7 @@ FIX = "  fix: start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST
         ["status", "--json"],
         ["down"],
         ["down", "--volumes", "--yes"],
-        ["logs", "redis"],
+        ["logs", "valkey"],
         ["lock"],
         ["feature", "remove", "cache", "--volumes", "--yes"],
     ],

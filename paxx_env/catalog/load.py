@@ -1,24 +1,32 @@
-"""The catalog: one file per service in services/, one folder per feature in profiles/.
+"""Loading the catalog: every service file and feature folder, validated as it is read.
 
-Both are data. They are found by listing their folders and validated once, against one schema,
-naming the file and key that is wrong. No code in paxx names a particular service or feature.
+Each file is checked against its schema (schema.py) as it loads, naming the file and key that
+is wrong; what spans files (services a feature names, shared variables) is checked last
+(references.py).
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from paxx_env.envhash import catalog_version
+from paxx_env.catalog.references import CATALOG_HINT as _CATALOG_HINT
+from paxx_env.catalog.references import check_references
+from paxx_env.catalog.schema import (
+    PORT_SPEC,
+    VOLUME_SPEC,
+    Catalog,
+    Feature,
+    Profile,
+    Service,
+    ServiceMeta,
+)
 from paxx_env.errors import ConfigError
-from paxx_env.names import ENV_KEY, NAME, check_image_reference
+from paxx_env.names import NAME, check_image_reference
 from paxx_env.paths import catalog_root
 
 #: Compose keys a service file may use. Anything else is rejected so a typo cannot slip through.
@@ -43,149 +51,10 @@ COMPOSE_KEYS = frozenset(
     }
 )
 HEALTHCHECK_KEYS = frozenset({"test", "start_period", "timeout", "retries"})
-_PORT_SPEC = re.compile(
-    r"^127\.0\.0\.1:\$\{(?P<var>[A-Z][A-Z0-9_]*)\}:(?P<target>\d+)(/(tcp|udp))?\Z"
-)
-_VOLUME_SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*):(?P<target>/[^:]*)(:(ro|rw))?\Z")
 
 
 #: libyaml's loader when PyYAML was built with it (several times faster), else the Python one.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ServiceMeta(_Strict):
-    """The `x-paxx` block of a service file: what paxx needs beyond Compose."""
-
-    summary: str
-    docs: str = ""
-    secrets: tuple[str, ...] = ()
-    defaults: dict[str, str] = Field(default_factory=dict)
-    ports: dict[str, int] = Field(default_factory=dict)
-    urls: dict[str, str] = Field(default_factory=dict)
-    exports: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("secrets")
-    @classmethod
-    def _secret_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not ENV_KEY.match(name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-        return value
-
-    @field_validator("defaults", "ports", "exports")
-    @classmethod
-    def _env_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if not ENV_KEY.match(name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-        return value
-
-    @field_validator("ports")
-    @classmethod
-    def _port_numbers(cls, value: dict[str, int]) -> dict[str, int]:
-        for name, port in value.items():
-            if not 1024 <= port <= 65535:
-                raise ValueError(f"{name}: preferred port {port} is outside 1024-65535")
-        return value
-
-
-class ProfileFile(_Strict):
-    """A file a feature renders into the user's app (a client module)."""
-
-    template: str
-    target: str
-
-
-class Profile(_Strict):
-    """A feature: the services it needs, what it requires, adds and exports."""
-
-    summary: str
-    services: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
-    dependencies: tuple[str, ...] = ()
-    env: dict[str, str] = Field(default_factory=dict)
-    files: tuple[ProfileFile, ...] = ()
-
-
-@dataclass(frozen=True)
-class Service:
-    """One service: its Compose fragment and its paxx metadata."""
-
-    name: str
-    compose: dict[str, Any]
-    meta: ServiceMeta
-    source: str
-
-    @cached_property
-    def volumes(self) -> tuple[str, ...]:
-        """Named volumes the service mounts, in file order."""
-        names = []
-        for spec in self.compose.get("volumes", []):
-            match = _VOLUME_SPEC.match(spec)
-            if match:
-                names.append(match["name"])
-        return tuple(names)
-
-    @cached_property
-    def port_targets(self) -> dict[str, int]:
-        """Container port of each host-port variable, e.g. {"PAXX_REDIS_PORT": 6379}."""
-        targets = {}
-        for spec in self.compose.get("ports", []):
-            match = _PORT_SPEC.match(str(spec))
-            if match:
-                targets[match["var"]] = int(match["target"])
-        return targets
-
-    @property
-    def image(self) -> str:
-        """The image reference from the service file."""
-        return str(self.compose["image"])
-
-
-@dataclass(frozen=True)
-class Feature:
-    """One feature folder under profiles/."""
-
-    name: str
-    profile: Profile
-    folder: Path
-    #: The text of each template the profile renders, by its name under templates/.
-    templates: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """All services and features paxx knows, validated."""
-
-    services: dict[str, Service]
-    features: dict[str, Feature]
-    root: Path = field(compare=False)
-
-    def closure(self, features: list[str]) -> list[str]:
-        """The features plus everything they require, sorted."""
-        seen: set[str] = set()
-        todo = list(features)
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            todo.extend(self.features[name].profile.requires)
-        return sorted(seen)
-
-    @cached_property
-    def version(self) -> str:
-        """Paxx's version and a digest of every catalog file (see envhash.catalog_version)."""
-        return catalog_version(self.root)
-
-    def services_for(self, features: list[str]) -> list[str]:
-        """The services the features (and what they require) need, sorted."""
-        names = {s for f in self.closure(features) for s in self.features[f].profile.services}
-        return sorted(names)
 
 
 def load_catalog(root: Path | None = None) -> Catalog:
@@ -206,7 +75,7 @@ def load_catalog(root: Path | None = None) -> Catalog:
         feature = load_feature(folder)
         features[feature.name] = feature
     catalog = Catalog(services=services, features=features, root=root)
-    _check_references(catalog)
+    check_references(catalog)
     return catalog
 
 
@@ -248,6 +117,12 @@ def load_feature(folder: Path) -> Feature:
         raise ConfigError(f"{where}: missing", _CATALOG_HINT) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}", _CATALOG_HINT) from None
+    if "services" in data and "providers" not in data:
+        # The shape before features had providers: services = [...] at the top.
+        raise ConfigError(
+            f"{where}: services: name them in a provider ([providers.NAME] services = [...])",
+            _CATALOG_HINT,
+        )
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
@@ -263,9 +138,6 @@ def load_feature(folder: Path) -> Feature:
                 f"{where}: template {item.template!r} not found", _CATALOG_HINT
             ) from None
     return Feature(name=folder.name, profile=profile, folder=folder, templates=templates)
-
-
-_CATALOG_HINT = "fix the catalog file (see docs/catalog.md for its format)"
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -302,7 +174,7 @@ def _check_compose(where: str, data: dict[str, Any], meta: ServiceMeta) -> None:
         raise ConfigError(f"{where}: healthcheck.{unknown[0]} is set by paxx", _CATALOG_HINT)
     declared_ports = set()
     for spec in data.get("ports", []):
-        match = _PORT_SPEC.match(str(spec))
+        match = PORT_SPEC.match(str(spec))
         if not match:
             raise ConfigError(
                 f"{where}: port {spec!r} must look like 127.0.0.1:${{PAXX_..._PORT}}:TARGET",
@@ -315,7 +187,7 @@ def _check_compose(where: str, data: dict[str, Any], meta: ServiceMeta) -> None:
             _CATALOG_HINT,
         )
     for spec in data.get("volumes", []):
-        if not _VOLUME_SPEC.match(str(spec)):
+        if not VOLUME_SPEC.match(str(spec)):
             raise ConfigError(
                 f"{where}: volume {spec!r} must be a named volume (NAME:/path)", _CATALOG_HINT
             )
@@ -348,37 +220,5 @@ def _check_templates(where: str, meta: ServiceMeta) -> None:
                 raise ConfigError(
                     f"{where}: x-paxx.{block}.{key} refers to {unknown[0]}, which "
                     f"{where.removeprefix('services/').removesuffix('.yaml')} does not define",
-                    _CATALOG_HINT,
-                )
-
-
-def _check_references(catalog: Catalog) -> None:
-    for name, feature in catalog.features.items():
-        where = f"profiles/{name}/profile.toml"
-        for service_name in feature.profile.services:
-            if service_name not in catalog.services:
-                raise ConfigError(f"{where}: unknown service {service_name!r}", _CATALOG_HINT)
-        for required in feature.profile.requires:
-            if required not in catalog.features:
-                raise ConfigError(f"{where}: requires unknown feature {required!r}", _CATALOG_HINT)
-    owners: dict[str, str] = {}
-    for service in catalog.services.values():
-        keys = [
-            *service.meta.secrets,
-            *service.meta.defaults,
-            *service.meta.ports,
-            *service.meta.exports,
-        ]
-        for key in keys:
-            if key in owners:
-                other = owners[key]
-                clash = "is set twice" if other == service.name else f"is also set by {other}.yaml"
-                raise ConfigError(f"{service.source}: {key} {clash}", _CATALOG_HINT)
-            owners[key] = service.name
-    for name, feature in catalog.features.items():
-        for key in feature.profile.env:
-            if key in owners:
-                raise ConfigError(
-                    f"profiles/{name}/profile.toml: env.{key} is also set by {owners[key]}",
                     _CATALOG_HINT,
                 )
