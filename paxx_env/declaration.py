@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomlkit
-import tomlkit.exceptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tomlkit.toml_document import TOMLDocument
 
-from paxx_env.catalog import Catalog
+from paxx_env.catalog import Catalog, Selection, conflicts, or_list, provider_hint, select
 from paxx_env.errors import ConfigError, UsageError
-from paxx_env.fsguard import read_file
 from paxx_env.names import NAME, check_image_reference
 from paxx_env.paths import PAXX_TOML, PYPROJECT, find_root
+from paxx_env.tomlfile import read_toml
 
 
 class ServiceOverride(BaseModel):
@@ -65,6 +64,8 @@ class Declaration(BaseModel):
     package: str | None = None
     #: Where `paxx up` runs the services: Compose (the default) or a Swarm stack.
     target: Literal["compose", "swarm"] | None = None
+    #: feature -> provider, for features with a choice (cache = "valkey")
+    providers: dict[str, str] = Field(default_factory=dict)
     services: dict[str, ServiceOverride] = Field(default_factory=dict)
 
     @field_validator("package")
@@ -85,6 +86,10 @@ class Declaration(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("a feature is listed twice")
         return value
+
+    def selection(self, catalog: Catalog) -> Selection:
+        """The declared features and what they require, on their providers, with services."""
+        return select(catalog, self.features, self.providers)
 
 
 @dataclass
@@ -172,55 +177,6 @@ def open_project(start: Path, catalog: Catalog, *, create: bool = False) -> Proj
     return _project(root, paxx_toml, tomlkit.document(), None, catalog)
 
 
-def read_toml(path: Path) -> TOMLDocument | None:
-    """Parse a TOML file with tomlkit (None when it does not exist), naming the line of an error."""
-    data = read_file(path)
-    if data is None:
-        return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            f"{path.name} line {line}: not UTF-8 text", f"save {path.name} as UTF-8"
-        ) from None
-    try:
-        return tomlkit.parse(text)
-    except tomlkit.exceptions.ParseError as exc:
-        raise ConfigError(
-            f"{path.name} line {exc.line}: not valid TOML ({_toml_reason(exc)})",
-            f"fix the syntax at line {exc.line}"
-            + (f", column {exc.col}" if exc.col else "")
-            + f" of {path.name}",
-        ) from None
-    except tomlkit.exceptions.TOMLKitError as exc:
-        # Errors tomlkit finds after parsing (a key defined twice) carry no position;
-        # the standard library's parser names the line.
-        at = _tomllib_line(text)
-        where = f" line {at}" if at else ""
-        raise ConfigError(
-            f"{path.name}{where}: not valid TOML ({exc})",
-            f"fix the syntax{f' at line {at}' if at else ''} of {path.name}",
-        ) from None
-
-
-def _tomllib_line(text: str) -> int | None:
-    import tomllib
-
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"at line (\d+)", str(exc))
-        return int(found.group(1)) if found else None
-    return None
-
-
-def _toml_reason(exc: tomlkit.exceptions.ParseError) -> str:
-    text = re.sub(r"\s+at line \d+ col \d+$", "", str(exc))
-    # tomlkit reports the end of the input as the character NUL.
-    return text.replace("Unexpected character: '\\x00'", "the file ends too early")
-
-
 def _project(
     root: Path, source: Path, document: TOMLDocument, table: Any, catalog: Catalog
 ) -> Project:
@@ -255,6 +211,7 @@ def validate(raw: dict[str, Any], source: Path, catalog: Catalog) -> Declaration
         raise ConfigError(f"{where}: {location}: {message}", hint) from None
     for feature in declaration.features:
         check_feature(feature, catalog, source)
+    _check_providers(declaration, source, catalog)
     for service, override in declaration.services.items():
         if service not in catalog.services:
             raise ConfigError(
@@ -270,6 +227,45 @@ def validate(raw: dict[str, Any], source: Path, catalog: Catalog) -> Declaration
                     f"{service} has: {', '.join(known_ports) or 'no ports'}",
                 )
     return declaration
+
+
+def _check_providers(declaration: Declaration, source: Path, catalog: Catalog) -> None:
+    """Each provider known for its feature, the feature enabled, no two sharing a variable."""
+    prefix = "tool.paxx." if source.name == PYPROJECT else ""
+    table = f"{prefix}providers"
+    for feature, provider in declaration.providers.items():
+        line = _line_of(source, table, feature)
+        where = f"{source.name}{f' line {line}' if line else ''}: {table}.{feature}"
+        if feature not in catalog.features:
+            raise ConfigError(
+                f"{where}: unknown feature", _suggest(feature, [*catalog.features], "feature")
+            )
+        known = catalog.features[feature].profile.providers
+        if provider not in known and len(known) == 1:
+            raise ConfigError(
+                f"{where}: {feature} has no choice of provider (it runs on {next(iter(known))})",
+                "delete that line",
+            )
+        if provider not in known:
+            raise ConfigError(
+                f"{where}: unknown provider {provider!r}", provider_hint(catalog, feature, provider)
+            )
+    selection = select(catalog, declaration.features, declaration.providers)
+    for feature in declaration.providers:
+        if feature not in selection.providers:
+            line = _line_of(source, table, feature)
+            raise ConfigError(
+                f"{source.name}{f' line {line}' if line else ''}: {table}.{feature}: "
+                f"{feature} is not enabled",
+                f"add it to {prefix}features, or delete that line",
+            )
+    for conflict in conflicts(catalog, selection):
+        names = list(conflict.features)
+        raise ConfigError(
+            f"{source.name}: {table}: {conflict.describe()}",
+            f"the features that share {conflict.variable} run on one provider: give "
+            f"{or_list(names).replace(' or ', ' and ')} the same one",
+        )
 
 
 def check_feature(name: str, catalog: Catalog, source: Path | None = None) -> None:
@@ -319,8 +315,14 @@ def _line_of(source: Path, table: str, key: str) -> int | None:
     return None
 
 
-def set_features(project: Project, features: list[str]) -> TOMLDocument:
-    """Return the declaration document with `features` set, creating [tool.paxx] if needed."""
+def set_features(
+    project: Project, features: list[str], providers: dict[str, str] | None = None
+) -> TOMLDocument:
+    """Return the declaration document with `features` set, creating [tool.paxx] if needed.
+
+    With `providers`, [tool.paxx.providers] (or [providers]) holds exactly those; an empty
+    one is removed. What is already as asked is left as written.
+    """
     document = project.document
     if project.has_pyproject:
         tool = document.get("tool")
@@ -335,8 +337,38 @@ def set_features(project: Project, features: list[str]) -> TOMLDocument:
         table = document
     array = tomlkit.array()
     array.extend(features)
-    if "features" in table:
-        table["features"] = array
-    else:
+    if "features" not in table:
         table.add("features", array)
+    elif list(table["features"]) != features:
+        table["features"] = array
+    if providers is not None:
+        # Tables after [tool.paxx] (projectconf adds [tool.mypy], [dependency-groups]...).
+        followed = project.has_pyproject and (
+            list(document)[-1] != "tool" or list(document["tool"])[-1] != "paxx"
+        )
+        _set_providers(table, providers, followed)
     return document
+
+
+def _set_providers(table: Any, providers: dict[str, str], followed: bool) -> None:
+    """Values of the providers table changed in place, so comments on the others stay.
+
+    A new table gets the blank line after it that tomlkit leaves out when other tables
+    follow, so the file reads the same whichever order features were added in.
+    """
+    current = table.get("providers")
+    if not providers:
+        if current is not None:
+            del table["providers"]
+        return
+    if current is not None and isinstance(current, dict) and set(current) == set(providers):
+        for feature, provider in providers.items():
+            if current.get(feature) != provider:
+                current[feature] = provider
+        return
+    # A feature joins or leaves: the table is written anew, sorted like `features`.
+    fresh = tomlkit.table()
+    fresh.update(dict(sorted(providers.items())))
+    if followed and current is None:
+        fresh.add(tomlkit.nl())
+    table["providers"] = fresh

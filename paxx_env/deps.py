@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from tomlkit.items import Array
 from tomlkit.toml_document import TOMLDocument
 
-from paxx_env.catalog import Catalog
+from paxx_env.catalog import Catalog, select
 from paxx_env.errors import ConfigError
 from paxx_env.projectconf import code_needs, update_project_config
 
@@ -180,7 +180,7 @@ def update_pyproject(
             return {d for f in names for d in getattr(catalog.features[f].profile, key)}
 
         wanted = sorted(requirements(features))
-        every = [requirements(catalog.closure([name])) for name in catalog.features]
+        every = [requirements(select(catalog, [name], {}).features) for name in catalog.features]
         framework = set.intersection(*every) if every else set()
         dropped = sorted(requirements(dropped_features) - framework)
         managed = requirements(catalog.features)

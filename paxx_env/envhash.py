@@ -26,6 +26,8 @@ def canonical_declaration(table: dict[str, Any]) -> dict[str, Any]:
     for key in ("name", "package"):
         if table.get(key):
             result[key] = table[key]
+    if table.get("providers"):
+        result["providers"] = dict(sorted(table["providers"].items()))
     services = {}
     for name, override in sorted((table.get("services") or {}).items()):
         entry = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from paxx_env.catalog import Catalog
+from paxx_env.catalog import Catalog, Conflict, conflicts, provider_hint, resolve_providers, select
 from paxx_env.declaration import Project, check_feature
 from paxx_env.engine.containers import project_volumes
 from paxx_env.engine.info import check_engine
@@ -23,10 +23,27 @@ from paxx_env.sync import SyncResult, sync
 from paxx_env.sync.envfile import forget_secrets
 
 
-def check_features(names: list[str], catalog: Catalog) -> None:
-    """Raise a UsageError naming the closest feature for the first unknown name."""
+def check_features(names: list[str], catalog: Catalog, provider: str | None = None) -> None:
+    """Raise a UsageError for the first unknown name, or a provider a feature does not have.
+
+    A feature with one provider accepts only that one (and records nothing).
+    """
     for name in names:
         check_feature(name, catalog)
+    if provider is None:
+        return
+    for name in names:
+        known = catalog.features[name].profile.providers
+        if provider in known:
+            continue
+        if len(known) == 1:
+            raise UsageError(
+                f"{name} has no choice of provider: it runs on {next(iter(known))}",
+                f"add it without --provider: `paxx feature add {name}`",
+            )
+        raise UsageError(
+            f"unknown provider {provider!r} for {name}", provider_hint(catalog, name, provider)
+        )
 
 
 @dataclass
@@ -38,24 +55,88 @@ class Added:
     implied: list[str]
     #: services the requested features run
     services: list[str]
+    #: the provider of each requested feature that has a choice
+    providers: dict[str, str] = field(default_factory=dict)
+    #: feature -> (old provider, new provider) of each feature that changed provider
+    switched: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: services no longer run (the old providers'), and those of them stopped now
+    gone: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    #: data volumes the old providers left, kept (None: the engine could not be asked)
+    kept: list[str] | None = None
 
 
-def add_features(project: Project, catalog: Catalog, names: list[str], force: bool) -> Added:
-    """Declare `names` (in the order given, after those declared) and sync."""
-    declared = list(project.declaration.features)
+def add_features(
+    project: Project, catalog: Catalog, names: list[str], force: bool, provider: str | None = None
+) -> Added:
+    """Declare `names` (in the order given, after those declared), on `provider`, and sync.
+
+    A feature already declared on another provider switches to it: the new provider's
+    service starts empty, the old one's data volume is kept (never copied, never deleted).
+    """
+    declaration = project.declaration
+    declared = list(declaration.features)
     new = [n for n in dict.fromkeys(names) if n not in declared]
     wanted = declared + new
+    asked = {n: provider for n in names if provider and catalog.features[n].profile.has_choice}
+    providers = resolve_providers(catalog, declared, {**declaration.providers, **asked}, new)
+    before = select(catalog, declared, declaration.providers)
+    after = select(catalog, wanted, providers)
+    for conflict in conflicts(catalog, after):
+        settled = [before.providers[f] for f in conflict.features if f in before.providers]
+        raise _conflict(conflict, catalog, provider or next(iter(settled), ""))
+    # The providers are recorded whenever the declaration changes anyway, or one is asked for.
+    asking = any(declaration.providers.get(f) != p for f, p in asked.items())
+    changed = bool(new) or asking or not project.initialized
     result = sync(
         project,
         catalog,
         # Nothing new: keep the declared list as the user ordered it.
         features=wanted if new or not project.initialized else None,
+        providers=providers if changed else None,
         force=force,
-        command=f"feature add {' '.join(names)}",
+        command=f"feature add {' '.join(names)}" + (f" --provider {provider}" if provider else ""),
     )
-    implied = sorted(set(result.render.features) - set(wanted))
-    services = sorted({s for n in names for s in catalog.services_for([n])})
-    return Added(result, implied, services)
+    requested = set(names)
+    added = Added(
+        result,
+        implied=sorted(set(after.features) - set(wanted)),
+        services=sorted({s for s, fs in after.serving.items() if requested & set(fs)}),
+        providers={n: after.providers[n] for n in names if catalog.features[n].profile.has_choice},
+        switched={
+            f: (old, after.providers[f])
+            for f, old in before.providers.items()
+            if f in after.providers and after.providers[f] != old
+        },
+        gone=sorted(set(before.services) - set(after.services)),
+    )
+    if added.gone:
+        _stop_gone(added, project, catalog)
+    return added
+
+
+def _conflict(conflict: Conflict, catalog: Catalog, provider: str) -> UsageError:
+    """The refusal of two providers that would set one variable, and the command that fixes it."""
+    sharing = list(conflict.features)
+    if provider and all(provider in catalog.features[f].profile.providers for f in sharing):
+        how = f"`paxx feature add {' '.join(sharing)} --provider {provider}`"
+    else:
+        how = f"give {' and '.join(sharing)} one provider with --provider"
+    return UsageError(
+        conflict.describe(),
+        f"the features that share {conflict.variable} run on one provider: {how}",
+    )
+
+
+def _stop_gone(added: Added, project: Project, catalog: Catalog) -> None:
+    """Stop the containers of the services the switch left behind; find their volumes."""
+    project_name = added.result.project_name
+    volume_names = {v for s in added.gone for v in catalog.services[s].volumes}
+    if not _engine_reachable(project, required=False):
+        return
+    down = teardown(project_name, set(added.gone), set(), lambda _: True)
+    added.stopped = down.containers
+    added.kept = project_volumes(project_name, volume_names)
 
 
 @dataclass
@@ -84,10 +165,13 @@ def remove_features(
     `confirm` sees the volumes before anything changes: a "no" leaves files, services and
     data as they are.
     """
-    declared = list(project.declaration.features)
-    _check_removable(names, declared, catalog)
+    declaration = project.declaration
+    declared = list(declaration.features)
+    _check_removable(names, declared, declaration.providers, catalog)
     remaining = [f for f in declared if f not in names]
-    gone = sorted(set(catalog.services_for(declared)) - set(catalog.services_for(remaining)))
+    providers = resolve_providers(catalog, remaining, declaration.providers, [])
+    before = select(catalog, declared, declaration.providers).services
+    gone = sorted(set(before) - set(select(catalog, remaining, providers).services))
     engine_ok = _engine_reachable(project, required=delete_volumes)
     on_swarm = LastUp.load(project.root).runs_on == SWARM
     volume_names = {v for s in gone for v in catalog.services[s].volumes}
@@ -103,6 +187,7 @@ def remove_features(
         project,
         catalog,
         features=remaining,
+        providers=providers,
         force=force,
         command=f"feature remove {' '.join(names)}",
     )
@@ -122,13 +207,15 @@ def remove_features(
     return removed
 
 
-def _check_removable(names: list[str], declared: list[str], catalog: Catalog) -> None:
-    closure = catalog.closure(declared)
+def _check_removable(
+    names: list[str], declared: list[str], providers: dict[str, str], catalog: Catalog
+) -> None:
+    closure = select(catalog, declared, providers).features
     for name in names:
         if name in declared:
             continue
         if name in closure:
-            needs = [f for f in declared if name in catalog.closure([f])]
+            needs = [f for f in declared if name in select(catalog, [f], providers).features]
             raise UsageError(
                 f"{name} is not declared itself; {', '.join(needs)} requires it",
                 f"remove {', '.join(needs)} instead",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from paxx_env.errors import UsageError
 from paxx_env.fsio import Change
@@ -103,11 +104,21 @@ def summarize(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> str:
     changed = sorted(p for p in set(before) & set(after) if before[p] != after[p])
     parts = []
     if DECLARATION in changed or DECLARATION in added:
-        old = _features(before.get(DECLARATION, b""))
-        new = _features(after.get(DECLARATION, b""))
-        delta = [f"+{f}" for f in sorted(set(new) - set(old))]
-        delta += [f"-{f}" for f in sorted(set(old) - set(new))]
-        parts.append("features " + (" ".join(delta) if delta else "unchanged, settings edited"))
+        old = _table(before.get(DECLARATION, b""))
+        new = _table(after.get(DECLARATION, b""))
+        old_features, new_features = old.get("features", []), new.get("features", [])
+        delta = [f"+{f}" for f in sorted(set(new_features) - set(old_features))]
+        delta += [f"-{f}" for f in sorted(set(old_features) - set(new_features))]
+        old_providers, new_providers = old.get("providers", {}), new.get("providers", {})
+        moved = [
+            f"{f} {old_providers[f]} -> {p}"
+            for f, p in sorted(new_providers.items())
+            if old_providers.get(f, p) != p
+        ]
+        if delta or not moved:
+            parts.append("features " + (" ".join(delta) if delta else "unchanged, settings edited"))
+        if moved:
+            parts.append("providers " + ", ".join(moved))
     if LOCK_FILE in added + changed + removed:
         parts.append("lock " + ("removed" if LOCK_FILE in removed else "updated"))
     others = [p for p in added + removed + changed if p not in {DECLARATION, LOCK_FILE}]
@@ -116,14 +127,14 @@ def summarize(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> str:
     return "; ".join(parts) or "no change"
 
 
-def _features(declaration: bytes) -> list[str]:
+def _table(declaration: bytes) -> dict[str, Any]:
+    """A generation's declaration as a table ({} when it is not TOML)."""
     import tomllib
 
     try:
-        features = tomllib.loads(declaration.decode()).get("features", [])
-        return [str(f) for f in features]
+        return tomllib.loads(declaration.decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return []
+        return {}
 
 
 def diff(root: Path, older: int, newer: int) -> str:

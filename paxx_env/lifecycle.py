@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paxx_env import prestart
-from paxx_env.catalog import Catalog
+from paxx_env.catalog import Catalog, select
 from paxx_env.declaration import Project
 from paxx_env.engine import containers, images
 from paxx_env.engine.compose import Stack, warm_up
@@ -63,7 +63,8 @@ def up(
     emit: Emit,
 ) -> SyncResult:
     """Render, start the declared services (or `services`) and wait until they are healthy."""
-    declared = catalog.services_for(list(project.declaration.features))
+    declaration = project.declaration
+    declared = list(select(catalog, declaration.features, declaration.providers).services)
     if not declared:
         raise UsageError(
             "no services are declared, so there is nothing to start",
@@ -253,7 +254,7 @@ def restart(
     The container (and its data) is kept: `up` starts it again, recreating it only when its
     configuration changed, and waits until it is healthy.
     """
-    check_services([service], catalog.services_for(list(project.declaration.features)))
+    check_services([service], list(project.declaration.selection(catalog).services))
     state = load_state(project.root)
     if state.project:
         bind_engine(project.root, LastUp.load(project.root))

@@ -9,6 +9,7 @@ not part of the output: the Compose files refer to them as ${VARIABLES} kept in 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
@@ -17,7 +18,7 @@ import jinja2
 import jinja2.meta
 import yaml
 
-from paxx_env.catalog import Catalog, Service
+from paxx_env.catalog import Catalog, Service, select
 from paxx_env.dotenv import format_value
 from paxx_env.envhash import HASH_LABEL
 from paxx_env.lockfile import Lock
@@ -71,6 +72,10 @@ class Render:
     overlays: tuple[str, ...] = field(default=())
     #: The images the declaration names, before any lock pins them.
     declared_images: dict[str, str] = field(default_factory=dict)
+    #: feature -> provider, for every feature rendered
+    providers: dict[str, str] = field(default_factory=dict)
+    #: service -> {feature: provider} of the features it serves
+    serving: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def render_project(
@@ -83,15 +88,18 @@ def render_project(
     package_dir: str = "",
     lock: Lock | None = None,
     env_hash: str = "",
+    providers: Mapping[str, str] | None = None,
 ) -> Render:
     """Render the Compose overlays, .env plan, .env.example and the features' client modules.
 
     `package_dir` is the app's package folder relative to the project root ("src/shop");
     client modules go there. With a `lock`, a service whose image matches its entry runs the
-    locked digest. `env_hash` is written as a label on every service.
+    locked digest. `env_hash` is written as a label on every service. `providers` names the
+    provider of a feature with a choice (the declaration's; checked before).
     """
-    closure = tuple(catalog.closure(features))
-    services = tuple(catalog.services_for(list(closure)))
+    selection = select(catalog, features, providers or {})
+    closure = selection.features
+    services = selection.services
     image_overrides = image_overrides or {}
     port_overrides = port_overrides or {}
     files: dict[str, bytes] = {}
@@ -109,7 +117,7 @@ def render_project(
         path = f"{SERVICES_DIR}/{name}.yaml"
         files[path] = render_overlay(service, image, source_label, env_hash)
         overlays.append(path)
-    env = _env_plan(catalog, closure, services, port_overrides)
+    env = _env_plan(catalog, selection.providers, services, port_overrides)
     files.update(render_client_modules(catalog, closure, app_name, package_dir))
     files[ENV_EXAMPLE] = render_env_example(env, app_name, ":".join(overlays))
     dependencies = sorted(
@@ -126,6 +134,8 @@ def render_project(
         images=images,
         overlays=tuple(overlays),
         declared_images=declared_images,
+        providers=dict(selection.providers),
+        serving=selection.serving,
     )
 
 
@@ -206,7 +216,7 @@ def _dump_yaml(document: dict[str, Any]) -> str:
 
 def _env_plan(
     catalog: Catalog,
-    features: tuple[str, ...],
+    providers: dict[str, str],
     services: tuple[str, ...],
     port_overrides: dict[str, int],
 ) -> tuple[EnvSection, ...]:
@@ -230,11 +240,15 @@ def _env_plan(
         entries += [EnvEntry(key, "secret") for key in meta.secrets]
         entries += [EnvEntry(key, "export", value) for key, value in meta.exports.items()]
         sections.append(EnvSection(f"{name}: {meta.summary}", tuple(entries)))
-    for name in features:
+    for name, provider_name in providers.items():
         profile = catalog.features[name].profile
-        if profile.env:
-            entries = [EnvEntry(key, "setting", value) for key, value in profile.env.items()]
-            sections.append(EnvSection(f"feature {name}: {profile.summary}", tuple(entries)))
+        provider = profile.providers[provider_name]
+        # Settings are the user's once written; the provider's values follow the provider.
+        entries = [EnvEntry(key, "setting", value) for key, value in profile.env.items()]
+        entries += [EnvEntry(key, "export", value) for key, value in provider.env.items()]
+        if entries:
+            title = f"feature {name}: {provider.summary or profile.summary}"
+            sections.append(EnvSection(title, tuple(entries)))
     return tuple(sections)
 
 

@@ -54,6 +54,8 @@ class ServiceStatus:
     digest: str | None = None
     #: With details: the last output of the health check, when the service is unhealthy.
     health_output: str | None = None
+    #: feature -> provider of each declared feature this service serves
+    features: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -232,6 +234,7 @@ def _declared(
         urls=dict(summary.urls),
         env_hash=row.labels.get(HASH_LABEL) if row else None,
         digest=summary.image.partition("@")[2] or None,
+        features=dict(summary.features),
     )
 
 
@@ -249,8 +252,19 @@ def preview_state(root: Path) -> State:
 
     catalog = load_catalog()
     project = open_project(root, catalog)
-    render = render_project(catalog, list(project.declaration.features), project.app_name, "")
+    declaration = project.declaration
+    render = render_project(
+        catalog,
+        list(declaration.features),
+        project.app_name,
+        "",
+        image_overrides={k: v.image for k, v in declaration.services.items() if v.image},
+        providers=declaration.providers,
+    )
     return State(
         project="",
-        services={name: ServiceSummary(image=render.images[name]) for name in render.services},
+        services={
+            name: ServiceSummary(image=render.images[name], features=render.serving[name])
+            for name in render.services
+        },
     )

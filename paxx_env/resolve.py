@@ -55,6 +55,7 @@ def lock_project(
         project.app_name,
         project.source_label,
         image_overrides={k: v.image for k, v in declaration.services.items() if v.image},
+        providers=declaration.providers,
     )
     images = render.declared_images
     if not images:

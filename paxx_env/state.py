@@ -27,6 +27,8 @@ class ServiceSummary:
     ports: dict[str, list[int]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
     volumes: list[str] = field(default_factory=list)
+    #: feature -> provider of each declared feature this service serves
+    features: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

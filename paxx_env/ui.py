@@ -53,7 +53,8 @@ def print_status(report: ProjectStatus, json_output: bool, out: TextIO | None = 
         ports = ", ".join(f"{p.host}:{p.port}->{p.target}" for p in service.ports) or "-"
         urls = "  ".join(f"{label}: {url}" for label, url in service.urls.items()) or "-"
         name = service.name if service.declared else f"{service.name} (not declared)"
-        rows.append([name, service.state, service.health or "-", ports, urls])
+        provides = provides_text(service.features)
+        rows.append([name, provides, service.state, service.health or "-", ports, urls])
     header = f"project {report.project}  environment {report.env_hash or '-'}"
     engine = report.engine
     lines = [header + (f"  engine {engine.describe()}" if engine else "")]
@@ -61,7 +62,7 @@ def print_status(report: ProjectStatus, json_output: bool, out: TextIO | None = 
         ports = ", ".join(map(str, engine.forwarded_ports))
         state = "running" if engine.forward_running else "stopped: `paxx up` restarts it"
         lines.append(f"ports forwarded over SSH to 127.0.0.1: {ports} ({state})")
-    lines.append(table(rows, ["SERVICE", "STATE", "HEALTH", "PORTS", "URLS"]))
+    lines.append(table(rows, ["SERVICE", "PROVIDES", "STATE", "HEALTH", "PORTS", "URLS"]))
     lines += [f"drift: {line}" for line in report.drift.messages()]
     out.write("\n".join(lines) + "\n")
 
@@ -118,8 +119,18 @@ def teardown_lines(result: Teardown | None, volumes: bool) -> list[str]:
     return lines
 
 
+def provides_text(features: dict[str, str]) -> str:
+    """`cache, tasks (valkey)`: the features a service gives, each group with its provider."""
+    groups: dict[str, list[str]] = {}
+    for feature, provider in features.items():
+        groups.setdefault(provider, []).append(feature)
+    return ", ".join(f"{', '.join(names)} ({p})" for p, names in groups.items()) or "-"
+
+
 #: The phases during which a service's line shows a spinner.
 _ACTIVE = frozenset({"pulling", "starting", "stopping", "waiting"})
+
+
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 

@@ -46,6 +46,40 @@ def _isolated_state(
     monkeypatch.delenv("PAXX_CATALOG", raising=False)
 
 
+def provider_stacks() -> list[dict[str, str]]:
+    """Providers of the features with a choice that, between them, run every service.
+
+    The first is each feature on its default provider; the next takes each feature's next
+    provider (alphabetically after the default), and so on. Features that share a server
+    move together, so no stack has a conflict.
+    """
+    from paxx_env.catalog import load_catalog
+
+    catalog = load_catalog()
+    orders = {
+        name: [
+            f.profile.default_provider,
+            *sorted(set(f.profile.providers) - {f.profile.default_provider}),
+        ]
+        for name, f in catalog.features.items()
+        if f.profile.has_choice
+    }
+    width = max(len(order) for order in orders.values())
+    return [
+        {name: order[min(i, len(order) - 1)] for name, order in sorted(orders.items())}
+        for i in range(width)
+    ]
+
+
+def declare(root: Path, features: list[str], providers: dict[str, str]) -> None:
+    """Append a [tool.paxx] table with these features and providers to pyproject.toml."""
+    chosen = ", ".join(f'"{name}"' for name in features)
+    table = "".join(f'{name} = "{provider}"\n' for name, provider in sorted(providers.items()))
+    text = f"\n[tool.paxx]\nfeatures = [{chosen}]\n\n[tool.paxx.providers]\n{table}"
+    with (root / "pyproject.toml").open("a") as file:
+        file.write(text)
+
+
 def make_project(root: Path, name: str, pyproject: bool = True) -> Path:
     """A minimal Python project folder."""
     root.mkdir(parents=True, exist_ok=True)

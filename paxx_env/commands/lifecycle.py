@@ -78,7 +78,7 @@ def _up_swarm(
     from paxx_env.swarm.report import swarm_report
     from paxx_env.ui import Progress, print_swarm_status
 
-    declared = catalog.services_for(list(project.declaration.features))
+    declared = list(project.declaration.selection(catalog).services)
     with Progress(declared) as progress:
         done = deploy(project, catalog, timeout, force, publish, progress)
     common.print_result(done.result)

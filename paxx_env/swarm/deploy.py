@@ -62,7 +62,7 @@ def up(
     emit: Emit,
 ) -> Deployed:
     """Sync, deploy the declared services as a stack and wait until each is healthy."""
-    declared = catalog.services_for(list(project.declaration.features))
+    declared = list(project.declaration.selection(catalog).services)
     if not declared:
         raise UsageError(
             "no services are declared, so there is nothing to deploy",

@@ -80,6 +80,7 @@ def sync(
     catalog: Catalog,
     *,
     features: list[str] | None = None,
+    providers: dict[str, str] | None = None,
     force: bool = False,
     start_interval: bool | None = None,
     command: str = "",
@@ -89,8 +90,9 @@ def sync(
 ) -> SyncResult:
     """Bring every generated file, .env, .gitignore and the dependencies in line.
 
-    `features` replaces the declared features (feature add/remove); `start_interval` is the
-    engine's capability when known (None keeps the per-machine overlay as it is).
+    `features` and `providers` replace the declared ones (feature add/remove);
+    `start_interval` is the engine's capability when known (None keeps the per-machine
+    overlay as it is).
     `new_lock` replaces paxx.lock (None deletes it) in the same atomic write;
     `strict_lock` refuses to go on when the lock does not match the declaration. A change
     to the declaration, lock or generated files is recorded as a generation named `command`.
@@ -98,7 +100,7 @@ def sync(
     """
     root = project.root
     chosen = sorted(features) if features is not None else list(project.declaration.features)
-    plan = plan_render(project, catalog, chosen, new_lock)
+    plan = plan_render(project, catalog, chosen, new_lock, providers)
     log.debug("render", features=list(plan.render.features), services=list(plan.render.services))
     if strict_lock:
         check_lock(plan.lock, plan.render.declared_images)
@@ -107,7 +109,9 @@ def sync(
     owned = [entry for section in plan.render.env for entry in section.entries]
     envfile.check_not_set_outside(env, owned)
     with registry_transaction() as registry:
-        filled = inputs.fill_inputs(project, plan.render, env.document, registry)
+        filled = inputs.fill_inputs(
+            project, plan.render, env.document, registry, _leaving_ports(state, plan.render)
+        )
         overlay = files.machine_overlay(root, plan.render, start_interval)
         compose_files = files.compose_files(root, overlay, plan.render)
         values = resolve_values(
@@ -185,7 +189,9 @@ def _plan_changes(
     envfile.plan_env_file(root, env, owned, values, block, state, changes)
     files.plan_files(root, _desired(plan, overlay), state, force, changes)
     files.plan_package_init(root, project.package_dir, plan.render.files, changes)
-    changes.notes += declared.plan_declaration(project, catalog, chosen, plan.render, changes)
+    changes.notes += declared.plan_declaration(
+        project, catalog, chosen, plan.providers, plan.render, changes
+    )
     if plan.replaces_lock:
         declared.plan_lock(project, plan.lock_bytes, changes)
     generation = {
@@ -220,6 +226,20 @@ def _apply(
         apply_changes(root, changes.changes)
 
 
+def _leaving_ports(state: State, render: Render) -> set[int]:
+    """Host ports of this project's services that the render no longer has.
+
+    Their containers are stopped by `feature add/remove` or removed by the next `up` before
+    anything starts, so a new service may take the port (valkey takes 6379 from redis).
+    """
+    return {
+        host
+        for name, summary in state.services.items()
+        if name not in render.services
+        for host, _ in summary.ports.values()
+    }
+
+
 def _summaries(
     render: Render, values: dict[str, str], catalog: Catalog
 ) -> dict[str, ServiceSummary]:
@@ -231,5 +251,6 @@ def _summaries(
             ports={key: [int(values[key]), t] for key, t in service.port_targets.items()},
             urls={label: expand(t, values) for label, t in sorted(render.urls[name].items())},
             volumes=list(render.volumes[name]),
+            features=dict(render.serving.get(name, {})),
         )
     return summaries

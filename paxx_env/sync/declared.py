@@ -14,21 +14,31 @@ from paxx_env.sync.model import Action, ChangeSet
 
 
 def plan_declaration(
-    project: Project, catalog: Catalog, chosen: list[str], render: Render, changes: ChangeSet
+    project: Project,
+    catalog: Catalog,
+    chosen: list[str],
+    plan_providers: dict[str, str],
+    render: Render,
+    changes: ChangeSet,
 ) -> list[str]:
-    """Features, dependencies and what the code needs, for pyproject.toml (or paxx.toml).
+    """Features, providers, dependencies and what the code needs, for the declaration file.
 
     Returns notes on what paxx leaves to the user (see projectconf).
     """
     content = read_bytes(project.source)
     before = content.decode("utf-8") if content is not None else None
     document = project.document
-    if list(project.declaration.features) != chosen or not project.initialized:
-        document = set_features(project, chosen)
+    providers = plan_providers
+    if (
+        list(project.declaration.features) != chosen
+        or providers != project.declaration.providers
+        or not project.initialized
+    ):
+        document = set_features(project, chosen, providers)
     dependency_actions: list[Action] = []
     notes: list[str] = []
     if project.has_pyproject:
-        declared = catalog.closure(list(project.declaration.features))
+        declared = project.declaration.selection(catalog).features
         dropped = [f for f in declared if f not in render.features]
         edits, notes = deps.update_pyproject(
             document,

@@ -16,7 +16,7 @@ from paxx_env.envblock import EnvDocument
 from paxx_env.errors import ConfigError
 from paxx_env.fsio import sha256
 from paxx_env.names import project_slug
-from paxx_env.ports import describe_holder, pick_port
+from paxx_env.ports import describe_holder, pick_port, port_is_free
 from paxx_env.render import INPUT_KINDS, EnvEntry, Render, expand
 from paxx_env.state import State
 from paxx_env.userstate import Registry
@@ -34,9 +34,17 @@ class Inputs:
 
 
 def fill_inputs(
-    project: Project, render: Render, env_doc: EnvDocument, registry: Registry
+    project: Project,
+    render: Render,
+    env_doc: EnvDocument,
+    registry: Registry,
+    leaving: set[int],
 ) -> Inputs:
-    """Every input value: kept from .env, forced by the declaration, or newly made."""
+    """Every input value: kept from .env, forced by the declaration, or newly made.
+
+    `leaving` holds host ports of this project's services that are going away: a new port
+    may take one even while its old container still holds it.
+    """
     found = Inputs()
     declared_ports = {
         key: port for o in project.declaration.services.values() for key, port in o.ports.items()
@@ -48,7 +56,7 @@ def fill_inputs(
             continue
         kept = env_doc.block.get(entry.key)
         if entry.kind == "port":
-            _fill_port(entry, kept, declared_ports, taken, found)
+            _fill_port(entry, kept, declared_ports, taken, found, leaving)
         elif kept is not None:
             found.values[entry.key] = kept
         else:
@@ -74,6 +82,7 @@ def _fill_port(
     declared: dict[str, int],
     taken: set[int],
     found: Inputs,
+    leaving: set[int],
 ) -> None:
     """The host port: declared, else kept from .env, else the preferred one or the next free."""
     if entry.key in declared:
@@ -82,7 +91,7 @@ def _fill_port(
         found.values[entry.key] = _checked_port(entry.key, kept)
     else:
         in_use = taken | {int(v) for k, v in found.values.items() if k.endswith("_PORT")}
-        chosen = pick_port(entry.port, in_use)
+        chosen = pick_port(entry.port, in_use, lambda p: p in leaving or port_is_free(p))
         found.values[entry.key] = str(chosen)
         found.generated.append(entry.key)
         if chosen != entry.port:

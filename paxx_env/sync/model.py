@@ -54,3 +54,5 @@ class Plan:
     env_hash: str
     #: Whether the lock is a new one to write (lock, update, rollback), not the one on disk.
     replaces_lock: bool = False
+    #: The providers the declaration records (feature -> provider), as this render used them.
+    providers: dict[str, str] = field(default_factory=dict)

@@ -15,17 +15,21 @@ def plan_render(
     catalog: Catalog,
     features: list[str] | None = None,
     new_lock: Lock | Keep | None = KEEP,
+    providers: dict[str, str] | None = None,
 ) -> Plan:
     """Render the project as `sync` would, without writing anything.
 
-    `features` replaces the declared ones; `new_lock` replaces paxx.lock (None: no lock;
-    KEEP, the default: the lock on disk).
+    `features` and `providers` replace the declared ones; `new_lock` replaces paxx.lock
+    (None: no lock; KEEP, the default: the lock on disk).
     """
     declaration = project.declaration
     chosen = list(features) if features is not None else list(declaration.features)
+    providers = providers if providers is not None else dict(declaration.providers)
     lock = read_lock(project.root) if isinstance(new_lock, Keep) else new_lock
     lock_bytes = format_lock(lock) if lock is not None else None
-    canonical = canonical_declaration({**declaration.model_dump(), "features": chosen})
+    canonical = canonical_declaration(
+        {**declaration.model_dump(), "features": chosen, "providers": providers}
+    )
     env_hash = environment_hash(canonical, lock_bytes, catalog.version)
     render = render_project(
         catalog,
@@ -39,5 +43,7 @@ def plan_render(
         package_dir=project.package_dir,
         lock=lock,
         env_hash=env_hash,
+        providers=providers,
     )
-    return Plan(render, lock, lock_bytes, canonical, env_hash, not isinstance(new_lock, Keep))
+    replaces = not isinstance(new_lock, Keep)
+    return Plan(render, lock, lock_bytes, canonical, env_hash, replaces, providers)

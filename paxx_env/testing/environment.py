@@ -173,7 +173,7 @@ def suggestion(catalog: Catalog, variable: str) -> str:
     """The feature to add for `variable`: one that needs no other feature, else the first."""
     ranked = sorted(catalog.features.values(), key=lambda f: (bool(f.profile.requires), f.name))
     for feature in ranked:
-        for service in feature.profile.services:
-            if variable in catalog.services[service].meta.exports:
+        for provider in feature.profile.providers.values():
+            if any(variable in catalog.services[s].meta.exports for s in provider.services):
                 return feature.name
     return ""

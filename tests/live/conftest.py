@@ -1,8 +1,9 @@
 """Live tests: the real Docker engine and Compose v2, with images from the offline hub.
 
-Redis and PostgreSQL+pgvector are the real programs; MinIO, Mailpit, Meilisearch and Jaeger
-are protocol stand-ins (see ../shared/offline-hub/README.md). Test names say which:
-`..._real_...` or `..._standin_...`.
+Redis, Valkey and PostgreSQL+pgvector are the real programs; MinIO, RustFS, Mailpit,
+Meilisearch and Jaeger are protocol stand-ins (see ../shared/offline-hub/README.md). Test
+names say which: `..._real_...` or `..._standin_...`. A feature with a choice of provider
+is tested on each (the provider is the test's parameter).
 """
 
 from __future__ import annotations
@@ -114,6 +115,22 @@ def _shared_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 ALL_FEATURES = tuple(sorted(load_catalog().features))
 
 
+def providers_of(feature: str) -> list[str]:
+    """The providers of a feature, its default first: tests run on each of them."""
+    profile = load_catalog().features[feature].profile
+    return [profile.default_provider, *sorted(set(profile.providers) - {profile.default_provider})]
+
+
+def port_variable(service: str) -> str:
+    """The first host-port variable of a service (PAXX_VALKEY_PORT)."""
+    return next(iter(load_catalog().services[service].meta.ports))
+
+
+def on(provider: str | None) -> list[str]:
+    """The `--provider NAME` arguments of `paxx feature add`, when one is asked for."""
+    return ["--provider", provider] if provider else []
+
+
 def env_of(root: Path) -> dict[str, str]:
     """The values in paxx's block of .env."""
     return envblock.read_env((root / ".env").read_text()).block
@@ -132,12 +149,12 @@ def live(
     """
     made: list[Path] = []
 
-    def make(name: str, *features: str) -> Path:
+    def make(name: str, *features: str, provider: str | None = None) -> Path:
         unique = f"{name}-{abs(hash(request.node.nodeid)) % 10**6}"
         root = make_project(tmp_path / name, unique)
         made.append(root)
         if features:
-            result = paxx(root, "feature", "add", *features)
+            result = paxx(root, "feature", "add", *features, *on(provider))
             assert result.code == 0, result.output
         return root
 
@@ -205,20 +222,21 @@ class App:
 def app_with(
     live: Callable[..., Path], paxx: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., App]:
-    """`app_with("cache", "tasks")`: project + package, features added, `paxx up` done.
+    """`app_with("cache", "tasks", provider="redis")`: project + package, features added
+    (on that provider), `paxx up` done.
 
     The test runs in the project folder (so .env is found) with the project on sys.path; the
     package name is unique per test, so generated modules never clash between tests.
     """
 
-    def make(*features: str) -> App:
+    def make(*features: str, provider: str | None = None) -> App:
         root = live("app")
         package = f"app_{uuid.uuid4().hex[:8]}"
         (root / package).mkdir()
         (root / package / "__init__.py").write_text("")
         pyproject = root / "pyproject.toml"
         pyproject.write_text(pyproject.read_text() + f'\n[tool.paxx]\npackage = "{package}"\n')
-        added = paxx(root, "feature", "add", *features)
+        added = paxx(root, "feature", "add", *features, *on(provider))
         assert added.code == 0, added.output
         started = paxx(root, "up", "--timeout", "120")
         assert started.code == 0, started.output

@@ -1,4 +1,4 @@
-"""The cache module paxx generates, against Redis (the real program)."""
+"""The cache module paxx generates, against Redis and Valkey (the real programs), each."""
 
 # No `from __future__ import annotations`: FastAPI must see the route annotations as objects.
 
@@ -10,11 +10,16 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from live.conftest import App
+from live.conftest import App, providers_of
+
+PROVIDERS = pytest.mark.parametrize("provider", providers_of("cache"))
 
 
-async def test_cache_real_round_trip_ttl_lock_and_rate_limit(app_with: Callable[..., App]) -> None:
-    app = app_with("cache")
+@PROVIDERS
+async def test_cache_real_round_trip_ttl_lock_and_rate_limit(
+    app_with: Callable[..., App], provider: str
+) -> None:
+    app = app_with("cache", provider=provider)
     cache_module = app.module("cache")
     async with cache_module.open_cache() as cache:
         await cache.set("user:1", {"name": "Ada", "tags": ["a", "b"]}, ttl=1)
@@ -55,8 +60,11 @@ async def test_cache_real_round_trip_ttl_lock_and_rate_limit(app_with: Callable[
         ]
 
 
-async def test_cache_real_fastapi_lifespan_and_dependency(app_with: Callable[..., App]) -> None:
-    app = app_with("cache")
+@PROVIDERS
+async def test_cache_real_fastapi_lifespan_and_dependency(
+    app_with: Callable[..., App], provider: str
+) -> None:
+    app = app_with("cache", provider=provider)
     cache_module = app.module("cache")
     web = FastAPI(lifespan=cache_module.cache_lifespan)
 

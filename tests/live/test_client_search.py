@@ -1,12 +1,15 @@
-"""The search module paxx generates: Meilisearch (a stand-in here) and PostgreSQL (real).
+"""The search module paxx generates, on each provider: Meilisearch (a stand-in here) and
+PostgreSQL full-text search in the db feature's database (real).
 
 The Meilisearch stand-in matches each word of a query as a case-insensitive substring and has
 no relevance ranking or typo tolerance, so the `standin` tests assert which documents match,
-never their order. Ranking, stemming and query syntax are asserted on PostgreSQL.
+never their order. Ranking, stemming and query syntax are asserted on PostgreSQL, the
+provider that runs no search service: SEARCH_BACKEND comes from .env, as paxx writes it.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the route annotations as objects.
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -16,7 +19,8 @@ from fastapi import Depends, FastAPI
 from meilisearch_python_sdk.errors import MeilisearchApiError
 from sqlalchemy import text
 
-from live.conftest import App
+from conftest import Runner
+from live.conftest import App, providers_of
 
 ARTICLES = [
     {"id": "pg", "title": "PostgreSQL text search", "body": "Search with tsvector: search fast."},
@@ -32,7 +36,7 @@ def ids(documents: list[dict[str, Any]]) -> list[Any]:
 async def test_search_standin_meilisearch_index_search_replace_delete(
     app_with: Callable[..., App],
 ) -> None:
-    app = app_with("search")  # Meilisearch only: the module has no PostgreSQL backend
+    app = app_with("search", provider="meilisearch")  # no db: no PostgreSQL backend
     search_module = app.module("search")
     assert not hasattr(search_module, "PostgresBackend")
     settings = search_module.SearchSettings()
@@ -72,7 +76,7 @@ async def test_search_standin_meilisearch_index_search_replace_delete(
 async def test_search_standin_meilisearch_needs_the_master_key(
     app_with: Callable[..., App],
 ) -> None:
-    app = app_with("search")
+    app = app_with("search", provider="meilisearch")
     search_module = app.module("search")
     wrong = search_module.SearchSettings(meili_master_key="not-the-key")
     async with search_module.open_search(wrong) as search:
@@ -87,10 +91,19 @@ async def test_search_standin_meilisearch_needs_the_master_key(
         await search_module.create_backend(postgres)
 
 
-async def test_search_standin_meilisearch_fastapi_lifespan_and_dependency(
-    app_with: Callable[..., App],
+#: What answers on each provider here (a new provider must be classified to be collected).
+PROGRAM = {"meilisearch": "standin", "postgres": "real"}
+#: The lifespan and dependency run on each provider; the id says which program answers.
+ON_EACH = pytest.mark.parametrize(
+    "provider", [pytest.param(p, id=f"{PROGRAM[p]}-{p}") for p in providers_of("search")]
+)
+
+
+@ON_EACH
+async def test_search_fastapi_lifespan_and_dependency(
+    app_with: Callable[..., App], provider: str
 ) -> None:
-    app = app_with("search")
+    app = app_with("search", provider=provider)
     search_module = app.module("search")
     web = FastAPI(lifespan=search_module.search_lifespan)
     Search = Annotated[search_module.SearchBackend, Depends(search_module.get_search)]
@@ -112,11 +125,13 @@ async def test_search_standin_meilisearch_fastapi_lifespan_and_dependency(
 
 
 async def test_search_real_postgres_ranked_full_text_search(
-    app_with: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+    app_with: Callable[..., App], paxx: Runner
 ) -> None:
-    app = app_with("search", "db")
+    app = app_with("search", provider="postgres")
     search_module = app.module("search")
-    monkeypatch.setenv("SEARCH_BACKEND", "postgres")  # the environment wins over .env
+    assert app.env["SEARCH_BACKEND"] == "postgres" and "MEILI_URL" not in app.env
+    status = json.loads(paxx(app.root, "status", "--json").out)
+    assert [s["name"] for s in status["services"]] == ["postgres"]  # no search service
 
     async with search_module.open_search() as search:
         assert isinstance(search, search_module.PostgresBackend)
@@ -178,7 +193,7 @@ async def test_search_real_postgres_ranked_full_text_search(
 async def test_search_real_postgres_shares_the_apps_engine(
     app_with: Callable[..., App],
 ) -> None:
-    app = app_with("search", "db")
+    app = app_with("search", provider="postgres")
     search_module = app.module("search")
     db_module = app.module("db")
     settings = search_module.SearchSettings(search_backend="postgres", search_pg_table="found")

@@ -1,14 +1,11 @@
-"""The storage module paxx generates, against the MinIO stand-in and the local filesystem.
+"""The storage module paxx generates, on each S3 provider (MinIO and RustFS) and on the local
+filesystem.
 
-The MinIO stand-in is moto's S3 behind MinIO's command line (../shared/offline-hub/README.md).
-It checks credentials as MinIO does for what these tests use: Signature V4 (headers and
-presigned URLs) and V2 presigned URLs are verified, with their expiry, so another access key
-gets 403 InvalidAccessKeyId, a wrong secret key or a tampered URL 403 SignatureDoesNotMatch
-and an expired URL 403 AccessDenied. An unsigned GET or HEAD of a private object is refused
-(403), which the presigned URL test uses as its control.
-What it does NOT do, so these tests cannot show it: verify V2 header signatures (boto3 signs
-with V4), hold anonymous requests to MinIO's policies, MinIO's own behaviour (bucket
-policies, IAM, virtual-host style), and persistence: data is in memory.
+Both S3 providers are stand-ins here: moto's S3 behind MinIO's and RustFS's command lines
+(../shared/offline-hub/README.md). They verify Signature V4 (headers and presigned URLs) and
+V2 presigned URLs as upstream does, so a wrong secret and a tampered or expired URL are
+refused, and an unsigned GET of a private object gets 403. They keep data in memory only and
+have none of MinIO's or RustFS's own behaviour (policies, IAM, virtual-host style).
 """
 
 # No `from __future__ import annotations`: FastAPI must see the route annotations as objects.
@@ -26,7 +23,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
-from live.conftest import App
+from live.conftest import App, providers_of
+
+#: Every S3 provider runs the same tests (MinIO and RustFS: both stand-ins here).
+PROVIDERS = pytest.mark.parametrize("provider", providers_of("storage"))
 
 MIB = 1024 * 1024
 
@@ -53,10 +53,11 @@ def _free_port() -> int:
         return port
 
 
+@PROVIDERS
 async def test_storage_standin_s3_round_trip_bucket_streams_presign(
-    app_with: Callable[..., App],
+    app_with: Callable[..., App], provider: str
 ) -> None:
-    app = app_with("storage")
+    app = app_with("storage", provider=provider)
     storage = app.module("storage")
     settings = storage.StorageSettings()
     assert settings.storage_backend == "s3"
@@ -138,10 +139,11 @@ async def test_storage_standin_s3_round_trip_bucket_streams_presign(
         assert await again.download("docs/file.bin") == b"f" * 100_000
 
 
+@PROVIDERS
 async def test_storage_standin_exists_raises_auth_and_network_errors(
-    app_with: Callable[..., App],
+    app_with: Callable[..., App], provider: str
 ) -> None:
-    app = app_with("storage")
+    app = app_with("storage", provider=provider)
     storage = app.module("storage")
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -179,8 +181,11 @@ async def test_storage_standin_exists_raises_auth_and_network_errors(
             await store.exists("there.txt")
 
 
-async def test_storage_standin_wrong_secret_is_rejected(app_with: Callable[..., App]) -> None:
-    app = app_with("storage")
+@PROVIDERS
+async def test_storage_standin_wrong_secret_is_rejected(
+    app_with: Callable[..., App], provider: str
+) -> None:
+    app = app_with("storage", provider=provider)
     storage = app.module("storage")
     from botocore.exceptions import ClientError
 
@@ -190,12 +195,13 @@ async def test_storage_standin_wrong_secret_is_rejected(app_with: Callable[..., 
             await store.exists("anything.txt")
 
 
+@PROVIDERS
 async def test_storage_standin_tampered_or_expired_presigned_url_is_refused(
-    app_with: Callable[..., App],
+    app_with: Callable[..., App], provider: str
 ) -> None:
     import asyncio
 
-    app = app_with("storage")
+    app = app_with("storage", provider=provider)
     storage = app.module("storage")
     async with storage.open_storage() as store:
         await store.upload("secret.txt", b"s")
@@ -207,10 +213,11 @@ async def test_storage_standin_tampered_or_expired_presigned_url_is_refused(
             assert (await client.get(url)).status_code == 403
 
 
+@PROVIDERS
 async def test_storage_standin_fastapi_streaming_upload_and_download(
-    app_with: Callable[..., App],
+    app_with: Callable[..., App], provider: str
 ) -> None:
-    app = app_with("storage")
+    app = app_with("storage", provider=provider)
     storage = app.module("storage")
     web = FastAPI(lifespan=storage.storage_lifespan)
     Store = Annotated[storage.StorageBackend, Depends(storage.get_storage)]

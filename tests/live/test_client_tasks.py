@@ -1,4 +1,5 @@
-"""The tasks module paxx generates, against Redis (the real program) and a real arq worker.
+"""The tasks module paxx generates, against Redis and Valkey (the real programs, each in turn)
+and a real arq worker.
 
 The worker is the arq command line, run as the module's docs say: `arq <package>.tasks.WorkerSettings`
 in the project folder, as a separate process that reads .env.
@@ -25,7 +26,10 @@ from arq.jobs import JobStatus
 from arq.worker import JobExecutionFailed, Worker, create_worker
 from fastapi import Depends, FastAPI
 
-from live.conftest import App
+from live.conftest import App, providers_of
+from paxx_env.catalog import load_catalog
+
+PROVIDERS = pytest.mark.parametrize("provider", providers_of("tasks"))
 
 #: Jobs a user adds to the generated tasks.py, registered in WorkerOptions.functions.
 EXTRA_JOBS = '''
@@ -66,8 +70,8 @@ WorkerOptions.functions = [
 '''
 
 
-def tasks_app(app_with: Callable[..., App]) -> tuple[App, Any]:
-    app = app_with("tasks")
+def tasks_app(app_with: Callable[..., App], provider: str) -> tuple[App, Any]:
+    app = app_with("tasks", provider=provider)
     module_file = app.root / app.package / "tasks.py"
     module_file.write_text(module_file.read_text() + EXTRA_JOBS)
     return app, app.module("tasks")
@@ -110,10 +114,12 @@ async def wait_complete(tasks: Any, job_id: str, log: Path, seconds: float = 30)
     return await tasks.info(job_id)
 
 
+@PROVIDERS
 async def test_tasks_real_cli_worker_runs_jobs_once_defers_cron_and_abort(
     app_with: Callable[..., App],
+    provider: str,
 ) -> None:
-    app, tasks_module = tasks_app(app_with)
+    app, tasks_module = tasks_app(app_with, provider)
     async with tasks_module.open_task_queue() as tasks:
         # queued before any worker runs; a caller-chosen id queues a job once
         assert await tasks.enqueue(tasks_module.say_hello, "Ada", job_id="hello:ada") is not None
@@ -159,11 +165,13 @@ async def test_tasks_real_cli_worker_runs_jobs_once_defers_cron_and_abort(
             assert isinstance(aborted.result, asyncio.CancelledError)
 
 
+@PROVIDERS
 async def test_tasks_real_retry_max_tries_timeout_and_keep_result_reach_the_worker(
     app_with: Callable[..., App],
+    provider: str,
 ) -> None:
     """Each WorkerSettings option has an effect, so none of them is silently ignored by arq."""
-    app, tasks_module = tasks_app(app_with)
+    app, tasks_module = tasks_app(app_with, provider)
     async with tasks_module.open_task_queue() as tasks:
         await tasks.enqueue("flaky", "runs:flaky", 2, job_id="flaky")  # Retry twice, then ok
         await tasks.enqueue("flaky", "runs:hopeless", 9, job_id="hopeless")  # func max_tries=3
@@ -196,10 +204,12 @@ async def test_tasks_real_retry_max_tries_timeout_and_keep_result_reach_the_work
             assert 0 < kept_ms <= 30_000
 
 
+@PROVIDERS
 async def test_tasks_real_fastapi_lifespan_in_process_worker_and_settings(
     app_with: Callable[..., App],
+    provider: str,
 ) -> None:
-    app = app_with("tasks")
+    app = app_with("tasks", provider=provider)
     tasks_module = app.module("tasks")
     settings = tasks_module.WorkerSettings  # what `arq <package>.tasks.WorkerSettings` runs
     assert settings == tasks_module.worker_settings()
@@ -214,7 +224,9 @@ async def test_tasks_real_fastapi_lifespan_in_process_worker_and_settings(
     assert set(worker.functions) == {"say_hello", "cron:heartbeat"}
     assert worker.functions["say_hello"].max_tries == 3
     assert worker.redis_settings is not None
-    assert worker.redis_settings.password == app.env["REDIS_PASSWORD"]
+    (service,) = load_catalog().provider("tasks", provider).services
+    (secret,) = load_catalog().services[service].meta.secrets  # REDIS_ or VALKEY_PASSWORD
+    assert worker.redis_settings.password == app.env[secret]
 
     # a percent-encoded password is decoded (arq's RedisSettings.from_dsn would keep %40)
     decoded = tasks_module.arq_redis_settings(

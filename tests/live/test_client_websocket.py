@@ -1,5 +1,6 @@
-"""The websocket module paxx generates: two app instances sharing rooms through Redis (the real
-program), each a FastAPI app with the module's lifespan, endpoint dependency and ConnectionManager.
+"""The websocket module paxx generates: two app instances sharing rooms through Redis or Valkey
+(the real programs, each in turn), each a FastAPI app with the module's lifespan, endpoint
+dependency and ConnectionManager.
 
 The same scenario runs twice: over Starlette's TestClient (each app in its own thread and event
 loop, WebSockets in memory; needs nothing beyond the test dependencies), and over TCP with both
@@ -24,7 +25,9 @@ import uvicorn
 from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
 from starlette import testclient
 
-from live.conftest import App
+from live.conftest import App, providers_of
+
+PROVIDERS = pytest.mark.parametrize("provider", providers_of("websocket"))
 
 #: Long enough for a duplicate to come back through Redis (it takes well under 10 ms here).
 SETTLE = 1.0
@@ -220,10 +223,12 @@ async def scenario(app: App, ws: Any, a: Instance, b: Instance) -> None:
         await client.aclose()
 
 
+@PROVIDERS
 async def test_websocket_real_two_instances_exactly_once_testclient(
     app_with: Callable[..., App],
+    provider: str,
 ) -> None:
-    app = app_with("websocket")
+    app = app_with("websocket", provider=provider)
     ws = app.module("websocket")
     with contextlib.ExitStack() as stack:
 
@@ -263,14 +268,16 @@ class InMemoryConnection:
         await asyncio.to_thread(self.session.__exit__, None, None, None)
 
 
+@PROVIDERS
 async def test_websocket_real_two_uvicorn_instances_exactly_once_over_tcp(
     app_with: Callable[..., App],
+    provider: str,
 ) -> None:
     client_lib = pytest.importorskip(
         "websockets.asyncio.client",
         reason="the websockets library is not installed: uvicorn cannot serve WebSockets",
     )
-    app = app_with("websocket")
+    app = app_with("websocket", provider=provider)
     ws = app.module("websocket")
     async with contextlib.AsyncExitStack() as stack:
 

@@ -121,7 +121,7 @@ def test_redis_real_lock_pins_the_digest_until_update_moves_it(
 ) -> None:
     reference = pushed_reference
     first = push_variant(reference, "one")
-    root = live("locked", "cache")
+    root = live("locked", "cache", provider="redis")
     override_image(root, "redis", reference)
 
     locked = paxx(root, "lock")
@@ -151,7 +151,7 @@ def test_redis_real_lock_pins_the_digest_until_update_moves_it(
 
 
 def test_lock_fails_clearly_when_the_registry_cannot_be_reached(live: Make, paxx: Runner) -> None:
-    root = live("unreachable", "cache")
+    root = live("unreachable", "cache", provider="redis")
     override_image(root, "redis", "127.0.0.1:5999/nobody/redis:1")
     before = (root / ".paxx/services/redis.yaml").read_bytes()
     result = paxx(root, "lock")
@@ -182,7 +182,7 @@ def test_up_refuses_a_lock_that_does_not_match_the_declaration(live: Make, paxx:
 def test_redis_real_runs_through_a_registry_mirror(
     live: Make, paxx: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = live("mirrored", "cache")
+    root = live("mirrored", "cache", provider="redis")
     committed = (root / ".paxx/services/redis.yaml").read_bytes()
     monkeypatch.setenv("PAXX_REGISTRY_MIRROR", REGISTRY)
     result = paxx(root, "up")
@@ -192,7 +192,7 @@ def test_redis_real_runs_through_a_registry_mirror(
 
 
 def test_status_reports_drift_while_running(live: Make, paxx: Runner) -> None:
-    root = live("drift", "cache")
+    root = live("drift", "cache", provider="redis")
     assert paxx(root, "up").code == 0
     clean = json.loads(paxx(root, "status", "--json").out)
     assert clean["drift"] == {
@@ -227,7 +227,7 @@ def test_redis_real_a_clone_runs_the_locked_digest(
     live: Make, paxx: Runner, tmp_path: Path
 ) -> None:
     """Commit pyproject.toml + paxx.lock + generated files; a fresh clone runs the same bytes."""
-    root = live("original", "cache")
+    root = live("original", "cache", provider="redis")
     assert paxx(root, "lock").code == 0
     digest = (root / "paxx.lock").read_text().split('digest = "')[1].split('"')[0]
     clone = root.parent / "clone"

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner, run_cli
-from live.conftest import ALL_FEATURES, env_of
+from live.conftest import ALL_FEATURES, env_of, providers_of
+from paxx_env.catalog import load_catalog
 
 Make = Callable[..., Path]
 
@@ -68,14 +69,14 @@ def listening_on(port: int) -> Iterator[None]:
 
 def test_a_kept_port_taken_by_another_process_stops_up_with_the_holder(live: Make) -> None:
     root = live("taken", "cache")
-    port = int(env_of(root)["PAXX_REDIS_PORT"])
+    port = int(env_of(root)["PAXX_VALKEY_PORT"])
     with listening_on(port):
         result = run_cli(root, "up")
     assert result.code == 1
     program = Path("/proc/self/comm").read_text().strip()
     assert result.err.splitlines() == [
-        f"paxx: error: port {port} (PAXX_REDIS_PORT, for redis) is taken by pid {os.getpid()} ({program})",
-        "  fix: stop that process, or delete PAXX_REDIS_PORT from .env and run `paxx up` again "
+        f"paxx: error: port {port} (PAXX_VALKEY_PORT, for valkey) is taken by pid {os.getpid()} ({program})",
+        "  fix: stop that process, or delete PAXX_VALKEY_PORT from .env and run `paxx up` again "
         "to pick a free port",
     ]
 
@@ -146,9 +147,9 @@ def test_down_volumes_asks_on_a_terminal_and_no_keeps_everything(live: Make, pax
     project = env_of(root)["COMPOSE_PROJECT_NAME"]
     code, output = run_on_terminal(root, "n", "down", "--volumes")
     assert code == 1
-    assert f"  {project}_redis-data" in output and "Delete them? [y/N]:" in output
+    assert f"  {project}_valkey-data" in output and "Delete them? [y/N]:" in output
     assert "cancelled: nothing was stopped or deleted" in output
-    assert project_volumes(project) == [f"{project}_redis-data"]
+    assert project_volumes(project) == [f"{project}_valkey-data"]
     running = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={project}")
     assert running, "the service keeps running"
     code, output = run_on_terminal(root, "y", "down", "--volumes")
@@ -156,10 +157,13 @@ def test_down_volumes_asks_on_a_terminal_and_no_keeps_everything(live: Make, pax
     assert project_volumes(project) == []
 
 
-def test_redis_real_soak_20_cycles_keep_data_and_leak_nothing(live: Make, paxx: Runner) -> None:
+@pytest.mark.parametrize("provider", providers_of("cache"))
+def test_resp_real_soak_20_cycles_keep_data_and_leak_nothing(
+    live: Make, paxx: Runner, provider: str
+) -> None:
     import redis
 
-    root = live("soak", "cache")
+    root = live("soak", "cache", provider=provider)
     project = None
     for cycle in range(20):
         assert paxx(root, "up").code == 0
@@ -176,7 +180,7 @@ def test_redis_real_soak_20_cycles_keep_data_and_leak_nothing(live: Make, paxx: 
     assert paxx(root, "up").code == 0
     assert redis.Redis.from_url(env_of(root)["REDIS_URL"]).get("cycles") == b"20"
     assert paxx(root, "down").code == 0
-    assert project_volumes(str(project)) == [f"{project}_redis-data"]
+    assert project_volumes(str(project)) == [f"{project}_{provider}-data"]
     assert paxx(root, "down", "--volumes", "--yes").code == 0
     label = f"label=com.docker.compose.project={project}"
     assert docker("ps", "-aq", "--filter", label) == ""
@@ -220,7 +224,8 @@ def test_compose_missing_or_too_old_is_a_two_line_error(
 
 def test_secure_defaults_of_every_feature_at_once_on_the_engine(live: Make, paxx: Runner) -> None:
     root = live("secure", *ALL_FEATURES)
-    assert paxx(root, "up").code == 0
+    started = paxx(root, "up")
+    assert started.code == 0, started.output
     project = env_of(root)["COMPOSE_PROJECT_NAME"]
     ids = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={project}").split()
     assert len(ids) == 6
@@ -233,7 +238,11 @@ def test_secure_defaults_of_every_feature_at_once_on_the_engine(live: Make, paxx
     assert bindings and set(bindings) == {"127.0.0.1"}, "no port on 0.0.0.0 or ::"
     images = docker("inspect", "--format", "{{.Config.Image}}", *ids).split()
     assert all(":" in i.rsplit("/", 1)[-1] and not i.endswith(":latest") for i in images)
-    secrets = [v for k, v in env_of(root).items() if k.endswith(("PASSWORD", "_KEY"))]
+    # The secrets the catalog generates (RUSTFS_ACCESS_KEY is a user name, not one of them).
+    catalog = load_catalog()
+    keys = {k for name in catalog.services for k in catalog.services[name].meta.secrets}
+    secrets = [v for k, v in env_of(root).items() if k in keys]
+    assert len(secrets) == 4, "one per service that has a password or key"
     for command in (
         ["status"],
         ["status", "--json"],
@@ -262,17 +271,17 @@ def test_doctor_reports_each_check_with_a_fix(live: Make, paxx: Runner) -> None:
     )
     assert "ok    files          every generated file matches the declaration" in healthy.out
 
-    overlay = root / ".paxx/services/redis.yaml"
+    overlay = root / ".paxx/services/valkey.yaml"
     overlay.write_text(overlay.read_text() + "# mine\n")
     assert paxx(root, "down").code == 0
-    port = int(env_of(root)["PAXX_REDIS_PORT"])
+    port = int(env_of(root)["PAXX_VALKEY_PORT"])
     with listening_on(port):
         sick = run_cli(root, "doctor")
     assert sick.code == 1
     program = Path("/proc/self/comm").read_text().strip()
     assert (
-        f"fail  ports          {port} (PAXX_REDIS_PORT, redis) is taken by pid {os.getpid()} ({program})"
+        f"fail  ports          {port} (PAXX_VALKEY_PORT, valkey) is taken by pid {os.getpid()} ({program})"
         in sick.out
     )
-    assert "warn  files          edited by hand: .paxx/services/redis.yaml" in sick.out
+    assert "warn  files          edited by hand: .paxx/services/valkey.yaml" in sick.out
     assert "fix: keep the edit, or `paxx up --force` to regenerate (a copy is kept)" in sick.out

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner
-from live.conftest import env_of
+from live.conftest import env_of, port_variable, providers_of
 
 Make = Callable[..., Path]
 
@@ -29,17 +29,18 @@ def up(paxx: Runner, root: Path) -> None:
             assert port["host"] == "127.0.0.1" and port["published"], port
 
 
-def test_redis_real_ping_and_round_trip(live: Make, paxx: Runner) -> None:
+@pytest.mark.parametrize("provider", providers_of("cache"))
+def test_resp_real_ping_and_round_trip(live: Make, paxx: Runner, provider: str) -> None:
     import redis
 
-    root = live("cache", "cache")
+    root = live("cache", "cache", provider=provider)
     up(paxx, root)
     client = redis.Redis.from_url(env_of(root)["REDIS_URL"])
     assert client.ping() is True
     client.set("greeting", "hello", ex=60)
     assert client.get("greeting") == b"hello"
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis(port=int(env_of(root)["PAXX_REDIS_PORT"]), password="wrong").ping()
+        redis.Redis(port=int(env_of(root)[port_variable(provider)]), password="wrong").ping()
 
 
 def test_postgres_real_sql_and_pgvector(live: Make, paxx: Runner) -> None:
@@ -54,10 +55,11 @@ def test_postgres_real_sql_and_pgvector(live: Make, paxx: Runner) -> None:
         assert row is not None and row[0] == pytest.approx(1.0)
 
 
-def test_minio_standin_s3_put_and_get(live: Make, paxx: Runner) -> None:
+@pytest.mark.parametrize("provider", providers_of("storage"))
+def test_s3_standin_put_and_get(live: Make, paxx: Runner, provider: str) -> None:
     import boto3
 
-    root = live("storage", "storage")
+    root = live("storage", "storage", provider=provider)
     up(paxx, root)
     env = env_of(root)
     s3 = boto3.client(

@@ -7,10 +7,15 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Runner, dotenv_replace, run_cli
+import pytest
+
+from conftest import Runner, declare, dotenv_replace, provider_stacks, run_cli
 from live.conftest import ALL_FEATURES, env_of
+from paxx_env.catalog import load_catalog, select
 
 Make = Callable[..., Path]
+#: Every feature on its default providers, then on the others: every service is configured.
+STACKS = provider_stacks()
 
 
 def docker(*args: str) -> str:
@@ -22,8 +27,14 @@ def volumes_of(project: str) -> list[str]:
     return sorted(out.split())
 
 
-def test_every_generated_compose_file_passes_compose_config(live: Make, paxx: Runner) -> None:
-    root = live("all", *ALL_FEATURES)
+@pytest.mark.parametrize("stack", range(len(STACKS)))
+def test_every_generated_compose_file_passes_compose_config(
+    live: Make, paxx: Runner, stack: int
+) -> None:
+    root = live("all")
+    declare(root, list(ALL_FEATURES), STACKS[stack])
+    added = paxx(root, "feature", "add", *ALL_FEATURES)
+    assert added.code == 0, added.output
     # Plain `docker compose` in the project folder (COMPOSE_FILE from .env) accepts the files.
     done = subprocess.run(
         ["docker", "compose", "config", "--quiet"], cwd=root, capture_output=True, text=True
@@ -36,7 +47,7 @@ def test_every_generated_compose_file_passes_compose_config(live: Make, paxx: Ru
         text=True,
         check=True,
     ).stdout.split()
-    assert sorted(services) == ["jaeger", "mailpit", "meilisearch", "minio", "postgres", "redis"]
+    assert sorted(services) == list(select(load_catalog(), ALL_FEATURES, STACKS[stack]).services)
 
 
 def test_plain_docker_compose_sees_the_same_stack_as_paxx(live: Make, paxx: Runner) -> None:
@@ -50,7 +61,7 @@ def test_plain_docker_compose_sees_the_same_stack_as_paxx(live: Make, paxx: Runn
         check=True,
     ).stdout
     rows = [json.loads(line) for line in ps.splitlines() if line.strip()]
-    assert sorted(r["Service"] for r in rows) == ["mailpit", "redis"]
+    assert sorted(r["Service"] for r in rows) == ["mailpit", "valkey"]
     assert {r["Project"] for r in rows} == {env_of(root)["COMPOSE_PROJECT_NAME"]}
 
 
@@ -63,7 +74,7 @@ def test_two_projects_run_side_by_side_and_down_volumes_leaves_the_other_alone(
     assert paxx(one, "up").code == 0
     assert paxx(two, "up").code == 0
     env_one, env_two = env_of(one), env_of(two)
-    assert env_one["PAXX_REDIS_PORT"] != env_two["PAXX_REDIS_PORT"]
+    assert env_one["PAXX_VALKEY_PORT"] != env_two["PAXX_VALKEY_PORT"]
     redis.Redis.from_url(env_one["REDIS_URL"]).set("who", "one")
     redis.Redis.from_url(env_two["REDIS_URL"]).set("who", "two")
     assert redis.Redis.from_url(env_one["REDIS_URL"]).get("who") == b"one"
@@ -72,9 +83,9 @@ def test_two_projects_run_side_by_side_and_down_volumes_leaves_the_other_alone(
     before = volumes_of(project_two)
     result = paxx(one, "down", "--volumes")
     assert result.code == 0, result.output
-    assert f"{env_one['COMPOSE_PROJECT_NAME']}_redis-data" in result.out
+    assert f"{env_one['COMPOSE_PROJECT_NAME']}_valkey-data" in result.out
     assert volumes_of(env_one["COMPOSE_PROJECT_NAME"]) == []
-    assert volumes_of(project_two) == before == [f"{project_two}_redis-data"]
+    assert volumes_of(project_two) == before == [f"{project_two}_valkey-data"]
     assert redis.Redis.from_url(env_two["REDIS_URL"]).get("who") == b"two"
 
 
@@ -104,7 +115,7 @@ def test_secrets_with_special_characters_reach_the_containers_unchanged(
     root = live("quote", "cache", "db")
     tricky = {
         "POSTGRES_PASSWORD": "p$ss #1 'q' \"dq\" \\back",
-        "REDIS_PASSWORD": "r$dis #x y'z",
+        "VALKEY_PASSWORD": "v$lkey #x y'z",
     }
     env = root / ".env"
     text = env.read_text()
@@ -125,7 +136,7 @@ def test_secrets_with_special_characters_reach_the_containers_unchanged(
     with psycopg.connect(values["DATABASE_URL"]) as conn:  # the URL quotes it correctly
         assert conn.execute("select 1").fetchone() == (1,)
     assert redis.Redis(
-        port=int(values["PAXX_REDIS_PORT"]), password=tricky["REDIS_PASSWORD"]
+        port=int(values["PAXX_VALKEY_PORT"]), password=tricky["VALKEY_PASSWORD"]
     ).ping()
     assert redis.Redis.from_url(values["REDIS_URL"]).ping()
 
@@ -152,7 +163,7 @@ def test_a_service_that_never_gets_healthy_is_named_with_its_output_and_logs(
     assert "curl" in result.err
     assert "last 50 log lines of meilisearch:" in result.err
     status = {s["name"]: s for s in json.loads(paxx(root, "status", "--json").out)["services"]}
-    assert status["redis"]["state"] == "running"
+    assert status["valkey"]["state"] == "running"
 
 
 def test_feature_remove_stops_the_service_and_keeps_its_volume(live: Make, paxx: Runner) -> None:
@@ -161,16 +172,16 @@ def test_feature_remove_stops_the_service_and_keeps_its_volume(live: Make, paxx:
     project = env_of(root)["COMPOSE_PROJECT_NAME"]
     result = paxx(root, "feature", "remove", "cache")
     assert result.code == 0, result.output
-    assert "  stopped  redis" in result.out
+    assert "  stopped  valkey" in result.out
     names = docker(
         "ps", "--format", "{{.Names}}", "--filter", f"label=com.docker.compose.project={project}"
     )
-    assert "redis" not in names and "mailpit" in names
-    assert f"{project}_redis-data" in volumes_of(project)
+    assert "valkey" not in names and "mailpit" in names
+    assert f"{project}_valkey-data" in volumes_of(project)
     again = paxx(root, "feature", "remove", "email", "--volumes")
     assert again.code == 0, again.output
     assert f"  deleted  volume {project}_mailpit-data" in again.out
-    assert f"{project}_redis-data" in volumes_of(project)
+    assert f"{project}_valkey-data" in volumes_of(project)
 
 
 def test_the_four_commands_through_the_installed_script(live: Make) -> None:
@@ -178,13 +189,13 @@ def test_the_four_commands_through_the_installed_script(live: Make) -> None:
     assert run_cli(root, "feature", "add", "storage").code == 0
     up = run_cli(root, "up")
     assert up.code == 0, up.output
-    assert "minio" in up.err and "healthy in" in up.err
+    assert "rustfs" in up.err and "healthy in" in up.err
     status = run_cli(root, "status")
     assert status.code == 0
     assert "healthy" in status.out and "http://127.0.0.1:" in status.out
-    logs = run_cli(root, "logs", "minio", "--tail", "3")
+    logs = run_cli(root, "logs", "rustfs", "--tail", "3")
     assert logs.code == 0, logs.output
-    assert logs.out.startswith("minio-1  | ") and len(logs.out.splitlines()) <= 3
+    assert logs.out.startswith("rustfs-1  | ") and len(logs.out.splitlines()) <= 3
     down = run_cli(root, "down", "--volumes")
     assert down.code == 0
     assert "Deleted 1 volume(s)" in down.out
@@ -195,8 +206,8 @@ def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(live: Ma
     assert run_cli(root, "up").code == 0
     again = run_cli(root, "up")
     assert again.code == 0, again.output
-    assert again.err == "redis  already up\n"
-    assert "redis    running  healthy" in again.out
+    assert again.err == "valkey  already up\n"
+    assert "valkey   cache (valkey)  running  healthy" in again.out
     # A changed input (here the declaration) means real work again.
     pyproject = root / "pyproject.toml"
     pyproject.write_text(
@@ -210,10 +221,10 @@ def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(live: Ma
     )
     # A container stopped behind paxx's back is noticed too.
     project = env_of(root)["COMPOSE_PROJECT_NAME"]
-    subprocess.run(["docker", "stop", f"{project}-redis-1"], capture_output=True, check=True)
+    subprocess.run(["docker", "stop", f"{project}-valkey-1"], capture_output=True, check=True)
     restarted = run_cli(root, "up")
     assert restarted.code == 0, restarted.output
-    assert "redis     healthy in" in restarted.err
+    assert "valkey    healthy in" in restarted.err
 
 
 def test_up_pulls_only_what_is_missing_and_says_so(live: Make) -> None:
@@ -227,10 +238,44 @@ def test_up_pulls_only_what_is_missing_and_says_so(live: Make) -> None:
     assert result.code == 0, result.output
     lines = [line.split() for line in result.err.splitlines()]
     assert ["mailpit", "pulling"] in lines
-    assert ["redis", "pulling"] not in lines
+    assert ["valkey", "pulling"] not in lines
     assert [line for line in lines if "Pulling" in line or "Pulled" in line] == [], (
         "Compose's own output stays quiet"
     )
     assert (
         subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
     )
+
+
+def test_switching_provider_keeps_the_old_data_for_a_switch_back(live: Make, paxx: Runner) -> None:
+    """Redis -> Valkey -> Redis, both real: nothing is copied, nothing is deleted."""
+    import redis
+
+    root = live("switch", "cache", provider="redis")
+    assert paxx(root, "up").code == 0
+    client = redis.Redis.from_url(env_of(root)["REDIS_URL"])
+    client.set("kept", "on redis")
+    client.save()
+    client.close()
+    project = env_of(root)["COMPOSE_PROJECT_NAME"]
+
+    switched = paxx(root, "feature", "add", "cache", "--provider", "valkey")
+    assert switched.code == 0, switched.output
+    assert switched.out.splitlines()[-4:] == [
+        "Switched cache from redis to valkey: its data is not copied over.",
+        "  stopped  redis",
+        f"No longer run: redis; their data stays in {project}_redis-data, kept for a switch "
+        f"back; `docker volume rm {project}_redis-data` deletes it.",
+        "Next: `paxx up` starts the services.",
+    ]
+    assert paxx(root, "up").code == 0
+    valkey = redis.Redis.from_url(env_of(root)["REDIS_URL"])
+    assert valkey.get("kept") is None, "a new provider starts empty"
+    assert valkey.info("server").get("valkey_version"), "Valkey answers REDIS_URL now"
+    valkey.close()
+    assert volumes_of(project) == [f"{project}_redis-data", f"{project}_valkey-data"]
+
+    back = paxx(root, "feature", "add", "cache", "--provider", "redis")
+    assert back.code == 0, back.output
+    assert paxx(root, "up").code == 0
+    assert redis.Redis.from_url(env_of(root)["REDIS_URL"]).get("kept") == b"on redis"

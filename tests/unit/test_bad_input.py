@@ -75,7 +75,7 @@ x-paxx:
   summary: a key-value store
   ports: {PAXX_KV_PORT: 6379}
 """
-KV_PROFILE = 'summary = "a key-value store"\nservices = ["kv"]\n'
+KV_PROFILE = 'summary = "a key-value store"\n\n[providers.kv]\nservices = ["kv"]\n'
 CATALOG_ENV = {"PAXX_CATALOG": "{root}/catalog"}
 
 
@@ -134,7 +134,8 @@ CASES = [
         "unknown-key-in-declaration",
         ("feature", "add", "cache"),
         "pyproject.toml line 10: tool.paxx.featurs: unknown key",
-        "did you mean 'features'? Known keys here: features, name, package, services, target",
+        "did you mean 'features'? Known keys here: features, name, package, providers, services, "
+        "target",
         with_paxx('featurs = ["cache"]\n'),
     ),
     Case(
@@ -421,7 +422,8 @@ CASES = [
         "paxx-toml-unknown-key",
         ("feature", "list"),
         "paxx.toml line 1: featurs: unknown key",
-        "did you mean 'features'? Known keys here: features, name, package, services, target",
+        "did you mean 'features'? Known keys here: features, name, package, providers, services, "
+        "target",
         {"paxx.toml": 'featurs = ["cache"]\n'},
     ),
     Case(
@@ -797,6 +799,108 @@ CASES = [
         "roll back to another generation (`paxx generations` lists them)",
         generation("features = [\n"),
     ),
+    # ------------------------------------------------------------ providers
+    Case(
+        "unknown-provider-suggests-closest",
+        ("feature", "add", "cache", "--provider", "valky"),
+        "unknown provider 'valky' for cache",
+        "did you mean 'valkey'? cache runs on redis or valkey",
+        {"pyproject.toml": BASE},
+    ),
+    Case(
+        "unknown-provider-without-close-match",
+        ("feature", "add", "storage", "--provider", "s3"),
+        "unknown provider 's3' for storage",
+        "storage runs on minio or rustfs",
+        {"pyproject.toml": BASE},
+    ),
+    Case(
+        "provider-for-a-feature-without-a-choice",
+        ("feature", "add", "db", "--provider", "mysql"),
+        "db has no choice of provider: it runs on postgres",
+        "add it without --provider: `paxx feature add db`",
+        {"pyproject.toml": BASE},
+    ),
+    Case(
+        "provider-one-of-the-features-lacks",
+        ("feature", "add", "cache", "email", "--provider", "valkey"),
+        "email has no choice of provider: it runs on mailpit",
+        "add it without --provider: `paxx feature add email`",
+        CACHE,
+    ),
+    Case(
+        "provider-conflicts-with-another-feature",
+        ("feature", "add", "cache", "--provider", "valkey"),
+        "cache on valkey and tasks on redis would both set REDIS_URL",
+        "the features that share REDIS_URL run on one provider: "
+        "`paxx feature add cache tasks --provider valkey`",
+        with_paxx(
+            'features = ["cache", "tasks"]\n\n[tool.paxx.providers]\ncache = "redis"\n'
+            'tasks = "redis"\n'
+        ),
+    ),
+    Case(
+        "provider-conflicts-with-an-unrecorded-feature",
+        ("feature", "add", "websocket", "tasks", "--provider", "valkey"),
+        "cache on redis and tasks, websocket on valkey would both set REDIS_URL",
+        "the features that share REDIS_URL run on one provider: "
+        "`paxx feature add cache tasks websocket --provider valkey`",
+        CACHE,
+    ),
+    Case(
+        "declared-provider-unknown",
+        ("up",),
+        "pyproject.toml line 13: tool.paxx.providers.cache: unknown provider 'valky'",
+        "did you mean 'valkey'? cache runs on redis or valkey",
+        with_paxx('features = ["cache"]\n\n[tool.paxx.providers]\ncache = "valky"\n'),
+    ),
+    Case(
+        "declared-provider-of-an-unknown-feature",
+        ("feature", "list"),
+        "pyproject.toml line 13: tool.paxx.providers.cahce: unknown feature",
+        "did you mean 'cache'?",
+        with_paxx('features = ["cache"]\n\n[tool.paxx.providers]\ncahce = "valkey"\n'),
+    ),
+    Case(
+        "declared-provider-for-a-feature-without-a-choice",
+        ("env",),
+        "pyproject.toml line 13: tool.paxx.providers.db: db has no choice of provider "
+        "(it runs on postgres)",
+        "delete that line",
+        with_paxx('features = ["db"]\n\n[tool.paxx.providers]\ndb = "mysql"\n'),
+    ),
+    Case(
+        "declared-provider-for-a-feature-not-enabled",
+        ("feature", "add", "email"),
+        "pyproject.toml line 13: tool.paxx.providers.storage: storage is not enabled",
+        "add it to tool.paxx.features, or delete that line",
+        with_paxx('features = ["cache"]\n\n[tool.paxx.providers]\nstorage = "rustfs"\n'),
+    ),
+    Case(
+        "declared-providers-conflict",
+        ("up",),
+        "pyproject.toml: tool.paxx.providers: cache on valkey and tasks on redis would both "
+        "set REDIS_URL",
+        "the features that share REDIS_URL run on one provider: give cache and tasks the same one",
+        with_paxx(
+            'features = ["cache", "tasks"]\n\n[tool.paxx.providers]\ncache = "valkey"\n'
+            'tasks = "redis"\n'
+        ),
+    ),
+    Case(
+        "declared-providers-wrong-type",
+        ("feature", "add", "cache"),
+        "pyproject.toml line 11: tool.paxx.providers: Input should be a valid dictionary",
+        DECLARATION_HINT,
+        with_paxx('features = ["cache"]\nproviders = "valkey"\n'),
+    ),
+    Case(
+        "paxx-toml-provider-unknown",
+        ("feature", "list"),
+        "paxx.toml line 4: providers.cache: unknown provider 'valky'",
+        "did you mean 'valkey'? cache runs on redis or valkey",
+        {"paxx.toml": 'features = ["cache"]\n\n[providers]\ncache = "valky"\n'},
+    ),
     # ------------------------------------------------------------ catalog (PAXX_CATALOG)
     Case(
         "catalog-port-not-on-loopback",
@@ -894,6 +998,23 @@ CASES = [
             )
             + "  secrets: [KV_PASSWORD]\n  secret_files: {KV_PASSWORD: KV_PASSWORD_FILE}\n"
         ),
+        env=CATALOG_ENV,
+    ),
+    Case(
+        "catalog-profile-in-the-shape-before-providers",
+        ("feature", "list"),
+        "profiles/kv/profile.toml: services: name them in a provider "
+        "([providers.NAME] services = [...])",
+        CATALOG_HINT,
+        catalog(KV_SERVICE, 'summary = "a key-value store"\nservices = ["kv"]\n'),
+        env=CATALOG_ENV,
+    ),
+    Case(
+        "catalog-provider-names-an-unknown-service",
+        ("feature", "add", "kv"),
+        "profiles/kv/profile.toml: providers.kv.services: unknown service 'kvv'",
+        CATALOG_HINT,
+        catalog(KV_SERVICE, KV_PROFILE.replace('["kv"]', '["kvv"]')),
         env=CATALOG_ENV,
     ),
     Case(

@@ -81,7 +81,7 @@ def test_the_per_machine_folder_is_a_file(cached: Path, paxx: Runner) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [".env.example", ".gitignore", "paxx.lock", ".paxx/services/redis.yaml"]
+    "name", [".env.example", ".gitignore", "paxx.lock", ".paxx/services/valkey.yaml"]
 )
 def test_a_folder_where_paxx_keeps_a_file(cached: Path, paxx: Runner, name: str) -> None:
     path = cached / name
@@ -248,7 +248,7 @@ def test_a_home_that_cannot_be_written(
 OWN_PATHS = [
     ".paxx",
     ".paxx/services",
-    ".paxx/services/redis.yaml",
+    ".paxx/services/valkey.yaml",
     ".paxx/local",
     ".paxx/local/state.json",
     ".paxx/local/last-up.json",

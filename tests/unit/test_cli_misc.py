@@ -44,8 +44,8 @@ def test_verbose_logs_go_to_stderr_and_never_show_secrets(project: Path) -> None
     result = run_cli(project, "-v", "feature", "add", "cache")
     assert result.code == 0, result.output
     assert "render" in result.err and "features=['cache']" in result.err
-    assert "write" in result.err and "REDIS_PASSWORD" in result.err
-    secret = envblock.read_env((project / ".env").read_text()).block["REDIS_PASSWORD"]
+    assert "write" in result.err and "VALKEY_PASSWORD" in result.err
+    secret = envblock.read_env((project / ".env").read_text()).block["VALKEY_PASSWORD"]
     assert secret not in result.output
     quiet = run_cli(project, "feature", "add", "cache")
     assert quiet.err == ""

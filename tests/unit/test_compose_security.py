@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from conftest import Runner
-from paxx_env.catalog import load_catalog
+from conftest import Runner, declare, provider_stacks
+from paxx_env.catalog import load_catalog, select
 from paxx_env.lockfile import LockEntry, format_lock
 
 pytest.importorskip(
@@ -30,6 +30,8 @@ pytest.importorskip(
 )
 
 ALL_FEATURES = sorted(load_catalog().features)
+#: Every feature on its default providers, then on the others: every service is linted.
+STACKS = provider_stacks()
 
 #: Rule -> (severity, why it is accepted for a local development environment). Each entry holds
 #: for every service paxx generates. Details and the way out of each: docs/compose-lint.md.
@@ -86,13 +88,23 @@ def compose_lint(cwd: Path, *args: str) -> list[dict[str, Any]]:
     return findings
 
 
-def full_project(project: Path, paxx: Runner) -> list[str]:
-    """Add every feature to `project`; the services it runs."""
+def full_project(project: Path, paxx: Runner, stack: int) -> list[str]:
+    """Add every feature to `project`, on the providers of STACKS[stack]; the services run."""
+    declare(project, ALL_FEATURES, STACKS[stack])
     result = paxx(project, "feature", "add", *ALL_FEATURES)
     assert result.code == 0, result.output
     services = sorted(p.stem for p in (project / ".paxx" / "services").glob("*.yaml"))
-    assert services == sorted(load_catalog().services), services
+    assert services == list(select(load_catalog(), ALL_FEATURES, STACKS[stack]).services)
     return services
+
+
+def test_the_stacks_cover_every_service() -> None:
+    catalog = load_catalog()
+    run = {s for stack in STACKS for s in select(catalog, ALL_FEATURES, stack).services}
+    assert run == set(catalog.services)
+
+
+STACK = pytest.mark.parametrize("stack", range(len(STACKS)))
 
 
 def unexpected(
@@ -113,17 +125,19 @@ def unexpected(
     return problems
 
 
-def test_each_overlay_alone(project: Path, paxx: Runner) -> None:
-    services = full_project(project, paxx)
+@STACK
+def test_each_overlay_alone(project: Path, paxx: Runner, stack: int) -> None:
+    services = full_project(project, paxx, stack)
     folder = project / ".paxx" / "services"
     findings = compose_lint(folder, "--no-env", *(f"{s}.yaml" for s in services))
     assert {f["file"] for f in findings} == {f"{s}.yaml" for s in services}
     assert unexpected(findings, services, ALLOWED) == []
 
 
-def test_the_stack_merged_as_compose_merges_it(project: Path, paxx: Runner) -> None:
+@STACK
+def test_the_stack_merged_as_compose_merges_it(project: Path, paxx: Runner, stack: int) -> None:
     """No file named: compose-lint reads .env, merges the overlays COMPOSE_FILE lists, in order."""
-    services = full_project(project, paxx)
+    services = full_project(project, paxx, stack)
     findings = compose_lint(project)
     assert unexpected(findings, services, ALLOWED) == []
 
@@ -136,12 +150,13 @@ def _compose_cli() -> bool:
 
 
 @pytest.mark.skipif(not _compose_cli(), reason="the Docker Compose CLI is not installed")
+@STACK
 def test_the_configuration_docker_compose_resolves(
-    project: Path, paxx: Runner, tmp_path: Path
+    project: Path, paxx: Runner, tmp_path: Path, stack: int
 ) -> None:
     """`docker compose config` needs the CLI only, no engine. --no-interpolate keeps `${...}`:
     interpolated, it would copy the generated secrets out of .env into the linted file."""
-    services = full_project(project, paxx)
+    services = full_project(project, paxx, stack)
     done = subprocess.run(
         ["docker", "compose", "config", "--no-interpolate"],
         cwd=project,
@@ -159,7 +174,8 @@ def test_the_configuration_docker_compose_resolves(
     assert unexpected(findings, services, ALLOWED) == []
 
 
-def test_a_lock_pins_every_image_by_digest(project: Path, paxx: Runner) -> None:
+@STACK
+def test_a_lock_pins_every_image_by_digest(project: Path, paxx: Runner, stack: int) -> None:
     """With paxx.lock the overlays name repo:tag@sha256:..., and CL-0019 is gone."""
     catalog = load_catalog()
     lock = {
@@ -167,7 +183,7 @@ def test_a_lock_pins_every_image_by_digest(project: Path, paxx: Runner) -> None:
         for n, (name, service) in enumerate(sorted(catalog.services.items()), start=1)
     }
     (project / "paxx.lock").write_bytes(format_lock(lock))
-    services = full_project(project, paxx)
+    services = full_project(project, paxx, stack)
     findings = compose_lint(project)
     allowed = {rule: entry for rule, entry in ALLOWED.items() if rule != FIXED_BY_LOCK}
     assert unexpected(findings, services, allowed) == []

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import DashboardProcess, make_project, run_cli
+from conftest import DashboardProcess, declare, make_project, run_cli
 from paxx_env import envblock
 from paxx_env.fsio import exclusive_lock
 from paxx_env.paths import project_lock_path
@@ -38,6 +38,8 @@ Start = Callable[..., DashboardProcess]
 
 def declared(root: Path, env: dict[str, str] | None = None) -> Path:
     """`root`, with Redis and MinIO declared (and their files rendered)."""
+    # The providers the secrets below are named after, in one `feature add` (one generation).
+    declare(root, ["cache", "storage"], {"cache": "redis", "storage": "minio"})
     added = run_cli(root, "feature", "add", "cache", "storage", env=env)
     assert added.code == 0, added.output
     return root

@@ -30,7 +30,7 @@ FIX = "  fix: start it (e.g. `sudo systemctl start docker`) or point DOCKER_HOST
         ["down"],
         ["down", "--target", "swarm", "--volumes", "--yes"],
         ["down", "--volumes", "--yes"],
-        ["logs", "redis"],
+        ["logs", "valkey"],
         ["lock"],
         ["feature", "remove", "cache", "--volumes", "--yes"],
     ],

@@ -152,18 +152,19 @@ def test_a_taken_preferred_port_is_named_when_paxx_picks_another(
         catalog = tmp_path / "catalog"
         shutil.copytree(catalog_root() / "profiles" / "cache", catalog / "profiles" / "cache")
         (catalog / "services").mkdir()
-        redis = (catalog_root() / "services" / "redis.yaml").read_text()
-        (catalog / "services" / "redis.yaml").write_text(
-            redis.replace("PAXX_REDIS_PORT: 6379", f"PAXX_REDIS_PORT: {port}")
+        shutil.copy(catalog_root() / "services" / "redis.yaml", catalog / "services")
+        valkey = (catalog_root() / "services" / "valkey.yaml").read_text()
+        (catalog / "services" / "valkey.yaml").write_text(
+            valkey.replace("PAXX_VALKEY_PORT: 6379", f"PAXX_VALKEY_PORT: {port}")
         )
         monkeypatch.setenv("PAXX_CATALOG", str(catalog))
         root = make_project(tmp_path / "app", "app")
         result = paxx(root, "feature", "add", "cache")
     assert result.code == 0, result.output
     program = Path("/proc/self/comm").read_text().strip()
-    chosen = envblock.read_env((root / ".env").read_text()).block["PAXX_REDIS_PORT"]
+    chosen = envblock.read_env((root / ".env").read_text()).block["PAXX_VALKEY_PORT"]
     assert int(chosen) > port
     assert [line for line in result.out.splitlines() if "note" in line] == [
-        f"     note  PAXX_REDIS_PORT: port {port} is taken by pid {os.getpid()} ({program}), "
+        f"     note  PAXX_VALKEY_PORT: port {port} is taken by pid {os.getpid()} ({program}), "
         f"so paxx chose {chosen} (kept in .env)"
     ]

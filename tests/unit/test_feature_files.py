@@ -22,7 +22,7 @@ def test_add_writes_overlay_env_example_deps_and_gitignore(project: Path, paxx: 
     assert result.out.splitlines()[:13] == [
         "   create  .env",
         "   create  .env.example",
-        "   create  .paxx/services/minio.yaml",
+        "   create  .paxx/services/rustfs.yaml",
         f"   create  {package}/storage.py",
         f"   create  {package}/__init__.py",
         "   update  pyproject.toml",
@@ -34,7 +34,7 @@ def test_add_writes_overlay_env_example_deps_and_gitignore(project: Path, paxx: 
         '      add  pyproject.toml: [tool.mypy] plugins = ["pydantic.mypy"]',
         "   create  .gitignore",
     ]
-    assert (project / ".paxx/services/minio.yaml").is_file()
+    assert (project / ".paxx/services/rustfs.yaml").is_file()
     assert (project / package / "__init__.py").read_text() == '"""The application package."""\n'
     assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
     assert (project / ".gitignore").read_text().splitlines()[-2:] == [".env", ".paxx/local/"]
@@ -57,13 +57,14 @@ def test_add_writes_overlay_env_example_deps_and_gitignore(project: Path, paxx: 
         '[dependency-groups]\ndev = [\n    "types-aioboto3[s3]>=13.0",\n]\n'
     )
     assert tomllib.loads(pyproject)["tool"]["paxx"]["features"] == ["storage"]
+    assert tomllib.loads(pyproject)["tool"]["paxx"]["providers"] == {"storage": "rustfs"}
     values = env_values(project)
-    assert values["PAXX_MINIO_PORT"].isdigit()
-    assert len(values["MINIO_ROOT_PASSWORD"]) >= 32  # 24 random bytes = 192 bits
-    assert values["AWS_SECRET_ACCESS_KEY"] == values["MINIO_ROOT_PASSWORD"]
+    assert values["PAXX_RUSTFS_PORT"].isdigit()
+    assert len(values["RUSTFS_SECRET_KEY"]) >= 32  # 24 random bytes = 192 bits
+    assert values["AWS_SECRET_ACCESS_KEY"] == values["RUSTFS_SECRET_KEY"]
     example = (project / ".env.example").read_text()
-    assert values["MINIO_ROOT_PASSWORD"] not in example
-    assert "MINIO_ROOT_PASSWORD=\n" in example
+    assert values["RUSTFS_SECRET_KEY"] not in example
+    assert "RUSTFS_SECRET_KEY=\n" in example
 
 
 def test_adding_twice_changes_nothing_and_says_so(project: Path, paxx: Runner) -> None:
@@ -80,39 +81,40 @@ def test_adding_twice_changes_nothing_and_says_so(project: Path, paxx: Runner) -
 
 def test_secrets_are_generated_once_and_kept(project: Path, paxx: Runner) -> None:
     paxx(project, "feature", "add", "cache")
-    first = env_values(project)["REDIS_PASSWORD"]
+    first = env_values(project)["VALKEY_PASSWORD"]
     paxx(project, "feature", "add", "storage")
-    assert env_values(project)["REDIS_PASSWORD"] == first
+    assert env_values(project)["VALKEY_PASSWORD"] == first
 
 
 def test_a_hand_edited_overlay_is_not_overwritten_without_force(
     project: Path, paxx: Runner
 ) -> None:
     paxx(project, "feature", "add", "cache")
-    overlay = project / ".paxx/services/redis.yaml"
+    overlay = project / ".paxx/services/valkey.yaml"
     overlay.write_text(overlay.read_text().replace("interval: 10s", "interval: 2s"))
-    # A change that rewrites the overlay: a different image for redis.
+    # A change that rewrites the overlay: a different image for valkey.
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text() + '\n[tool.paxx.services.redis]\nimage = "redis:7.4.3-alpine"\n'
+        pyproject.read_text()
+        + '\n[tool.paxx.services.valkey]\nimage = "valkey/valkey:8.1.9-alpine"\n'
     )
     before = tree_checksum(project)
     result = paxx(project, "feature", "add", "storage")
     assert result.code == 2
     assert result.err.splitlines()[:2] == [
-        "paxx: error: refusing to overwrite what you edited: .paxx/services/redis.yaml",
+        "paxx: error: refusing to overwrite what you edited: .paxx/services/valkey.yaml",
         "  fix: change the declaration instead and undo the edit, or run again with --force "
         "(paxx keeps a copy of each edited file in .paxx/local/backup/)",
     ]
     # The diff shows the user's edit and paxx's change.
     assert "-      interval: 2s\n+      interval: 10s" in result.err
-    assert "+    image: redis:7.4.3-alpine" in result.err
+    assert "+    image: valkey/valkey:8.1.9-alpine" in result.err
     assert tree_checksum(project) == before
 
     forced = paxx(project, "feature", "add", "storage", "--force")
     assert forced.code == 0, forced.output
-    assert "redis:7.4.3-alpine" in overlay.read_text()
-    backups = list((project / ".paxx/local/backup/.paxx/services").glob("redis.yaml.*"))
+    assert "valkey/valkey:8.1.9-alpine" in overlay.read_text()
+    backups = list((project / ".paxx/local/backup/.paxx/services").glob("valkey.yaml.*"))
     assert len(backups) == 1 and "interval: 2s" in backups[0].read_text()
 
 
@@ -122,10 +124,10 @@ def test_user_lines_in_env_are_kept_and_edited_inputs_win(project: Path, paxx: R
     text = (project / ".env").read_text()
     assert text.startswith("# my own settings\nDEBUG=1\n\n# >>> paxx >>>\n")
     # The user changes the port inside the block: kept, and REDIS_URL follows.
-    (project / ".env").write_text(dotenv_replace(text, "PAXX_REDIS_PORT", "16400"))
+    (project / ".env").write_text(dotenv_replace(text, "PAXX_VALKEY_PORT", "16400"))
     assert paxx(project, "feature", "add", "storage").code == 0
     values = env_values(project)
-    assert values["PAXX_REDIS_PORT"] == "16400"
+    assert values["PAXX_VALKEY_PORT"] == "16400"
     assert values["REDIS_URL"].endswith("@127.0.0.1:16400/0")
     assert (project / ".env").read_text().startswith("# my own settings\nDEBUG=1\n")
 
@@ -165,10 +167,10 @@ def test_remove_undoes_add_but_keeps_the_secret_of_the_data_volume(
 ) -> None:
     original = (project / "pyproject.toml").read_text()
     paxx(project, "feature", "add", "cache")
-    password = env_values(project)["REDIS_PASSWORD"]
+    password = env_values(project)["VALKEY_PASSWORD"]
     result = paxx(project, "feature", "remove", "cache")
     assert result.code == 0, result.output
-    assert not (project / ".paxx/services/redis.yaml").exists()
+    assert not (project / ".paxx/services/valkey.yaml").exists()
     pyproject = (project / "pyproject.toml").read_text()
     assert "redis>=5.0" not in pyproject
     # What every feature needs (the app's framework) stays, and so do the Python floor and the
@@ -176,11 +178,11 @@ def test_remove_undoes_add_but_keeps_the_secret_of_the_data_volume(
     assert pyproject.startswith(original.removesuffix("]\n"))
     assert '"pydantic>=2.7",\n]\nrequires-python = ">=3.11"\n' in pyproject
     values = env_values(project)
-    assert "REDIS_URL" not in values and "PAXX_REDIS_PORT" not in values
-    assert values["REDIS_PASSWORD"] == password, "kept: the volume may still hold data"
-    assert "Kept the data of redis (volumes: redis-data)" in result.out
+    assert "REDIS_URL" not in values and "PAXX_VALKEY_PORT" not in values
+    assert values["VALKEY_PASSWORD"] == password, "kept: the volume may still hold data"
+    assert "Kept the data of valkey (volumes: valkey-data)" in result.out
     paxx(project, "feature", "add", "cache")
-    assert env_values(project)["REDIS_PASSWORD"] == password
+    assert env_values(project)["VALKEY_PASSWORD"] == password
 
 
 def test_a_dependency_the_user_pinned_is_never_touched(project: Path, paxx: Runner) -> None:
@@ -198,7 +200,7 @@ def test_shared_dependencies_stay_while_a_feature_needs_them(project: Path, paxx
     paxx(project, "feature", "add", "cache", "websocket")
     paxx(project, "feature", "remove", "cache")
     assert '"redis>=5.0.1",' in (project / "pyproject.toml").read_text()
-    assert (project / ".paxx/services/redis.yaml").exists()
+    assert (project / ".paxx/services/valkey.yaml").exists()
 
 
 def test_a_port_held_by_a_listener_is_skipped_and_its_holder_named() -> None:
@@ -221,10 +223,10 @@ def test_ports_of_other_paxx_projects_are_not_reused(tmp_path: Path, paxx: Runne
     paxx(first, "feature", "add", "cache")
     paxx(second, "feature", "add", "cache")
     one, two = env_values(first), env_values(second)
-    assert one["PAXX_REDIS_PORT"] != two["PAXX_REDIS_PORT"]
+    assert one["PAXX_VALKEY_PORT"] != two["PAXX_VALKEY_PORT"]
     assert one["COMPOSE_PROJECT_NAME"] == "shop"
     assert two["COMPOSE_PROJECT_NAME"] == "shop-2"
-    assert one["REDIS_PASSWORD"] != two["REDIS_PASSWORD"]
+    assert one["VALKEY_PASSWORD"] != two["VALKEY_PASSWORD"]
 
 
 def test_without_pyproject_the_declaration_goes_to_paxx_toml(tmp_path: Path, paxx: Runner) -> None:
@@ -256,7 +258,7 @@ def test_a_lost_record_of_what_paxx_wrote_is_said_and_nothing_is_overwritten(
     assert result.err.splitlines()[0] == (
         "paxx: error: paxx has no record of what it wrote (.paxx/local/state.json is missing or "
         "unreadable), so these files may hold your edits: .env, .env.example, "
-        ".paxx/services/redis.yaml"
+        ".paxx/services/valkey.yaml"
     )
     assert tree_checksum(project) == before
     assert paxx(project, "feature", "add", "email", "--force").code == 0

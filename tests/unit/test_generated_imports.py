@@ -28,7 +28,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from paxx_env.catalog import load_catalog
+from paxx_env.catalog import load_catalog, select
 from paxx_env.render import render_client_modules
 
 CATALOG = load_catalog()
@@ -54,7 +54,7 @@ NOT_IMPORTED = {
 
 
 def requirements(features: list[str], key: str = "dependencies") -> list[Requirement]:
-    closure = CATALOG.closure(features)
+    closure = select(CATALOG, features, {}).features
     return [Requirement(r) for f in closure for r in getattr(CATALOG.features[f].profile, key)]
 
 
@@ -136,7 +136,7 @@ def unguarded_nested_imports(source: str) -> tuple[int, ...]:
 
 def problems(features: list[str]) -> list[str]:
     """What a project with exactly `features` would fail to import."""
-    closure = tuple(CATALOG.closure(features))
+    closure = select(CATALOG, features, {}).features
     files = render_client_modules(CATALOG, closure, "shop", PACKAGE)
     runtime, dev = declared(list(closure)), declared(list(closure), "dev_dependencies")
     found = []
@@ -178,7 +178,9 @@ def test_every_combination_of_features_imports_only_what_it_declares() -> None:
 def test_every_declared_distribution_is_imported_or_has_a_reason() -> None:
     for name in ALL:
         own = [Requirement(r) for r in CATALOG.features[name].profile.dependencies]
-        files = render_client_modules(CATALOG, tuple(CATALOG.closure([name])), "shop", PACKAGE)
+        files = render_client_modules(
+            CATALOG, select(CATALOG, [name], {}).features, "shop", PACKAGE
+        )
         imported = {
             distribution_of(module)
             for path, content in files.items()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import provider_stacks
 from paxx_env.catalog import load_catalog
 from paxx_env.render import engine_overlay, render_project, resolve_values
 
@@ -16,24 +17,43 @@ CATALOG = load_catalog()
 ALL = sorted(CATALOG.features)
 
 
-def render_all(features: list[str]) -> dict[str, bytes]:
+def render_all(features: list[str], providers: dict[str, str] | None = None) -> dict[str, bytes]:
     return render_project(
-        CATALOG, features, "shop", "[tool.paxx] in pyproject.toml", package_dir="src/shop"
+        CATALOG,
+        features,
+        "shop",
+        "[tool.paxx] in pyproject.toml",
+        package_dir="src/shop",
+        providers=providers,
     ).files
 
 
-def test_render_matches_golden_files() -> None:
-    files = render_all(ALL)
+def check_golden(name: str, files: dict[str, bytes]) -> None:
+    folder = GOLDEN / name
     if os.environ.get("PAXX_UPDATE_GOLDEN"):
         for path, content in files.items():
-            (GOLDEN / "shop" / path).parent.mkdir(parents=True, exist_ok=True)
-            (GOLDEN / "shop" / path).write_bytes(content)
-    golden = {
-        str(p.relative_to(GOLDEN / "shop")): p.read_bytes()
-        for p in (GOLDEN / "shop").rglob("*")
-        if p.is_file()
-    }
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_bytes(content)
+    golden = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert files == golden, "set PAXX_UPDATE_GOLDEN=1 to accept an intended change"
+
+
+def test_render_matches_golden_files() -> None:
+    """Every feature, no provider recorded: what paxx rendered before providers existed."""
+    check_golden("shop", render_all(ALL))
+
+
+#: The other provider choices: each feature on its default (a new project), then on the next.
+STACKS = {f"shop-providers-{n}": stack for n, stack in enumerate(provider_stacks(), start=1)}
+
+
+@pytest.mark.parametrize("name", sorted(STACKS))
+def test_render_on_other_providers_matches_golden_files(name: str) -> None:
+    """The overlays and .env.example change with the providers; the client modules do not."""
+    files = render_all(ALL, STACKS[name])
+    modules = {p: c for p, c in files.items() if p.startswith("src/")}
+    assert modules == {p: c for p, c in render_all(ALL).items() if p.startswith("src/")}
+    check_golden(name, {p: c for p, c in files.items() if p not in modules})
 
 
 @pytest.mark.parametrize(

@@ -105,7 +105,7 @@ def test_mirror_goes_to_the_local_overlay_not_to_committed_files(
     assert paxx(project, "feature", "add", "cache").code == 0
     assert committed_files(project) == committed
     overlay = (project / ".paxx/local/engine.yaml").read_text()
-    assert "image: mirror.example:5000/library/redis:7.4.2-alpine" in overlay
+    assert "image: mirror.example:5000/valkey/valkey:8.1.8-alpine" in overlay
     assert ".paxx/local/engine.yaml" in (project / ".env").read_text()
 
 
@@ -132,7 +132,7 @@ def test_generations_add_add_remove_rollback(project: Path, paxx: Runner) -> Non
     assert listing[4].split()[:3] == ["4*", listing[4].split()[1], "rollback"]
 
     diff = paxx(project, "diff", "3", "4").out
-    assert "+++ 4/.paxx/services/redis.yaml" in diff
+    assert "+++ 4/.paxx/services/valkey.yaml" in diff
     assert "--- /dev/null" in diff
 
 
@@ -167,10 +167,10 @@ def test_env_hides_secrets_unless_asked(project: Path, paxx: Runner) -> None:
     shown = paxx(project, "env")
     assert shown.code == 0
     keys = [line.split("=", 1)[0] for line in shown.out.splitlines()]
-    assert "SMTP_PORT" in keys and "PAXX_REDIS_PORT" in keys
-    assert "REDIS_PASSWORD" not in keys and "REDIS_URL" not in keys
+    assert "SMTP_PORT" in keys and "PAXX_VALKEY_PORT" in keys
+    assert "VALKEY_PASSWORD" not in keys and "REDIS_URL" not in keys
     assert not any(k.startswith("COMPOSE_") for k in keys)
-    assert "not shown, they hold secrets: REDIS_PASSWORD, REDIS_URL" in shown.err
+    assert "not shown, they hold secrets: VALKEY_PASSWORD, REDIS_URL" in shown.err
     everything = json.loads(paxx(project, "env", "--format", "json", "--show-secrets").out)
     assert everything["REDIS_URL"].startswith("redis://:")
     shell = paxx(project, "env", "--format", "shell").out

@@ -6,14 +6,18 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from conftest import Runner, run_cli
+from conftest import Runner, declare, provider_stacks, run_cli
 from paxx_env import envblock
-from paxx_env.catalog import load_catalog
+from paxx_env.catalog import load_catalog, select
 
 CATALOG = load_catalog()
 ALL = sorted(CATALOG.features)
+#: Every feature on its default providers, then on the others: every service is checked.
+STACKS = provider_stacks()
+STACK = pytest.mark.parametrize("stack", range(len(STACKS)))
 WELL_KNOWN = {
     "postgres",
     "password",
@@ -32,16 +36,24 @@ WELL_KNOWN = {
 }
 
 
-def secret_keys() -> set[str]:
-    return {key for service in CATALOG.services.values() for key in service.meta.secrets}
+def secret_keys(stack: int) -> set[str]:
+    services = select(CATALOG, ALL, STACKS[stack]).services
+    return {key for name in services for key in CATALOG.services[name].meta.secrets}
 
 
+def add_all(project: Path, paxx: Runner, stack: int) -> None:
+    declare(project, ALL, STACKS[stack])
+    result = paxx(project, "feature", "add", *ALL)
+    assert result.code == 0, result.output
+
+
+@STACK
 def test_every_feature_publishes_on_loopback_only_with_pinned_images(
-    project: Path, paxx: Runner
+    project: Path, paxx: Runner, stack: int
 ) -> None:
-    assert paxx(project, "feature", "add", *ALL).code == 0
+    add_all(project, paxx, stack)
     overlays = sorted((project / ".paxx/services").glob("*.yaml"))
-    assert len(overlays) == len(CATALOG.services)
+    assert len(overlays) == len(select(CATALOG, ALL, STACKS[stack]).services)
     for overlay in overlays:
         document = yaml.safe_load(overlay.read_text())
         for name, service in document["services"].items():
@@ -54,23 +66,34 @@ def test_every_feature_publishes_on_loopback_only_with_pinned_images(
                 assert str(value).lower() not in WELL_KNOWN, f"{name}: a well-known value"
 
 
-def test_secrets_are_random_long_distinct_and_never_well_known(project: Path, paxx: Runner) -> None:
-    paxx(project, "feature", "add", *ALL)
+@STACK
+def test_secrets_are_random_long_distinct_and_never_well_known(
+    project: Path, paxx: Runner, stack: int
+) -> None:
+    add_all(project, paxx, stack)
     values = envblock.read_env((project / ".env").read_text()).block
-    secrets = {key: values[key] for key in secret_keys()}
+    secrets = {key: values[key] for key in secret_keys(stack)}
     for key, value in secrets.items():
         assert len(value) >= 22, f"{key}: fewer than 128 random bits"  # 6 bits per URL-safe char
         assert value.lower() not in WELL_KNOWN
     assert len(set(secrets.values())) == len(secrets), "every secret is its own"
-    for value in values.values():
-        assert value.lower() not in WELL_KNOWN
+    # Values a provider sets name a backend, not a credential (SEARCH_BACKEND=postgres).
+    backends = {
+        key
+        for feature in CATALOG.features.values()
+        for provider in feature.profile.providers.values()
+        for key in provider.env
+    }
+    for key, value in values.items():
+        assert key in backends or value.lower() not in WELL_KNOWN, key
 
 
+@STACK
 def test_env_is_private_git_ignored_and_kept_out_of_the_example(
-    project: Path, paxx: Runner
+    project: Path, paxx: Runner, stack: int
 ) -> None:
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-    paxx(project, "feature", "add", *ALL)
+    add_all(project, paxx, stack)
     assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
     ignored = subprocess.run(
         [
@@ -88,15 +111,17 @@ def test_env_is_private_git_ignored_and_kept_out_of_the_example(
     assert ignored == [".env", ".paxx/local/state.json"]
     example = (project / ".env.example").read_text()
     values = envblock.read_env((project / ".env").read_text()).block
-    for key in secret_keys():
+    for key in secret_keys(stack):
         assert values[key] not in example
         assert f"\n{key}=\n" in example
 
 
-def test_paxx_never_prints_a_secret_unless_asked(project: Path) -> None:
+@STACK
+def test_paxx_never_prints_a_secret_unless_asked(project: Path, stack: int) -> None:
+    declare(project, ALL, STACKS[stack])
     outputs = [run_cli(project, "-v", "feature", "add", *ALL).output]
     values = envblock.read_env((project / ".env").read_text()).block
-    secrets = [values[key] for key in secret_keys()]
+    secrets = [values[key] for key in secret_keys(stack)]
     for command in (
         ["env"],
         ["env", "--format", "json"],

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from paxx_env.catalog import load_catalog
-from paxx_env.catalogschema import COMPOSE_KEYS
+from paxx_env.catalog import COMPOSE_KEYS, load_catalog
 from paxx_env.render import render_project
 from paxx_env.swarm import stackfile
 from paxx_env.swarm.stackfile import (

@@ -39,11 +39,13 @@ x-paxx:
 """
 SYNTHETIC_PROFILE = """\
 summary = "Synthetic feature {number}"
-services = ["{name}"]
 dependencies = ["synthetic-client-{number:03d}>=1.0"]
 
 [env]
 F{number:03d}_ENABLED = "true"
+
+[providers.{name}]
+services = ["{name}"]
 
 [[files]]
 template = "client.py.j2"

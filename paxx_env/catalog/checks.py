@@ -1,22 +1,16 @@
-"""The catalog's schema: what a service file and a profile.toml may say, checked per file.
+"""The checks of one service file beyond its schema.
 
-Validated once, against one schema, naming the file and key that is wrong (catalog.py loads
-the files and checks what spans them).
+Compose keys, ports, volumes, health check, secrets read from files, and the templates in its
+urls and exports.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import yaml
-from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from paxx_env.catalog.schema import CATALOG_HINT, PORT_SPEC, VOLUME_SPEC, ServiceMeta
 from paxx_env.errors import ConfigError
 from paxx_env.names import ENV_KEY, check_image_reference
-
-CATALOG_HINT = "fix the catalog file (see docs/catalog.md for its format)"
 
 #: Compose keys a service file may use. Anything else is rejected so a typo cannot slip through.
 COMPOSE_KEYS = frozenset(
@@ -40,102 +34,10 @@ COMPOSE_KEYS = frozenset(
     }
 )
 HEALTHCHECK_KEYS = frozenset({"test", "start_period", "timeout", "retries"})
-PORT_SPEC = re.compile(
-    r"^127\.0\.0\.1:\$\{(?P<var>[A-Z][A-Z0-9_]*)\}:(?P<target>\d+)(/(tcp|udp))?\Z"
-)
-VOLUME_SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*):(?P<target>/[^:]*)(:(ro|rw))?\Z")
-
-
-#: libyaml's loader when PyYAML was built with it (several times faster), else the Python one.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ServiceMeta(_Strict):
-    """The `x-paxx` block of a service file: what paxx needs beyond Compose."""
-
-    summary: str
-    docs: str = ""
-    secrets: tuple[str, ...] = ()
-    defaults: dict[str, str] = Field(default_factory=dict)
-    ports: dict[str, int] = Field(default_factory=dict)
-    urls: dict[str, str] = Field(default_factory=dict)
-    exports: dict[str, str] = Field(default_factory=dict)
-    #: Secrets the image can read from a file: secret -> the variable naming that file
-    #: (POSTGRES_PASSWORD -> POSTGRES_PASSWORD_FILE). A Swarm stack mounts them as files.
-    secret_files: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("secrets")
-    @classmethod
-    def _secret_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not ENV_KEY.match(name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-        return value
-
-    @field_validator("defaults", "ports", "exports", "secret_files")
-    @classmethod
-    def _env_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for name in value:
-            if not ENV_KEY.match(name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-        return value
-
-    @field_validator("ports")
-    @classmethod
-    def _port_numbers(cls, value: dict[str, int]) -> dict[str, int]:
-        for name, port in value.items():
-            if not 1024 <= port <= 65535:
-                raise ValueError(f"{name}: preferred port {port} is outside 1024-65535")
-        return value
-
-
-class ProfileFile(_Strict):
-    """A file a feature renders into the user's app (a client module)."""
-
-    template: str
-    target: str
-
-
-class Profile(_Strict):
-    """A feature: the services it needs, what it requires, adds and exports."""
-
-    summary: str
-    services: tuple[str, ...] = ()
-    requires: tuple[str, ...] = ()
-    #: Everything the generated code imports: [project].dependencies of the user's project.
-    dependencies: tuple[str, ...] = ()
-    #: Only for type checking (stub packages): the PEP 735 group [dependency-groups].dev.
-    dev_dependencies: tuple[str, ...] = Field(default=(), alias="dev-dependencies")
-    #: The oldest Python the generated code runs on, as ">=3.X".
-    requires_python: str = Field(default="", alias="requires-python")
-    #: mypy plugins the generated code needs (e.g. pydantic's, for settings classes).
-    mypy_plugins: tuple[str, ...] = Field(default=(), alias="mypy-plugins")
-    env: dict[str, str] = Field(default_factory=dict)
-    files: tuple[ProfileFile, ...] = ()
-
-    @field_validator("dependencies", "dev_dependencies")
-    @classmethod
-    def _requirements(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for text in value:
-            try:
-                Requirement(text)
-            except InvalidRequirement:
-                raise ValueError(f"{text!r} is not a requirement (PEP 508)") from None
-        return value
-
-    @field_validator("requires_python")
-    @classmethod
-    def _python_floor(cls, value: str) -> str:
-        if value and not re.fullmatch(r">=3\.\d+", value):
-            raise ValueError(f"{value!r} must be a floor like '>=3.11'")
-        return value
 
 
 def check_compose(where: str, data: dict[str, Any], meta: ServiceMeta) -> None:
+    """The Compose fragment of a service file: only keys paxx supports, loopback ports."""
     unknown = sorted(set(data) - COMPOSE_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unsupported Compose key {unknown[0]!r}", CATALOG_HINT)
