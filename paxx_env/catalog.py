@@ -27,6 +27,7 @@ from paxx_env.catalogschema import (
 )
 from paxx_env.envhash import catalog_version
 from paxx_env.errors import ConfigError
+from paxx_env.hostprobe import ProbeSpec, spec_problem
 from paxx_env.names import NAME
 from paxx_env.paths import catalog_root
 
@@ -66,6 +67,11 @@ class Service:
     def image(self) -> str:
         """The image reference from the service file."""
         return str(self.compose["image"])
+
+    @cached_property
+    def probe(self) -> ProbeSpec | None:
+        """How paxx probes the service from this machine, when the file declares it."""
+        return ProbeSpec.from_dict(self.meta.probe) if self.meta.probe else None
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,10 @@ def load_service(path: Path) -> Service:
         raise ConfigError(f"{where}: x-paxx.{_first_error(exc)}", CATALOG_HINT) from None
     check_compose(where, data, meta)
     check_templates(where, meta)
+    if meta.probe is not None:
+        problem = spec_problem(meta.probe, set(meta.ports), {*meta.secrets, *meta.defaults})
+        if problem:
+            raise ConfigError(f"{where}: x-paxx.probe{problem}", CATALOG_HINT)
     return Service(name=name, compose=data, meta=meta, source=where)
 
 

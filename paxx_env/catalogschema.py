@@ -64,6 +64,8 @@ class ServiceMeta(_Strict):
     ports: dict[str, int] = Field(default_factory=dict)
     urls: dict[str, str] = Field(default_factory=dict)
     exports: dict[str, str] = Field(default_factory=dict)
+    #: how paxx sees from this machine that the service answers (hostprobe.py)
+    probe: dict[str, str | int] | None = None
 
     @field_validator("secrets")
     @classmethod

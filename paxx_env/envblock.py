@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from paxx_env import dotenv
 from paxx_env.errors import ConfigError
-from paxx_env.render import EnvSection
+
+if TYPE_CHECKING:  # kept out of `paxx up`'s quick start, which reads .env without rendering
+    from paxx_env.render import EnvSection
 
 BEGIN = "# >>> paxx >>>"
 END = "# <<< paxx <<<"

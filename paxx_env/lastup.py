@@ -14,14 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxx_env.engine.containers import ContainerState, project_containers
-from paxx_env.engine.forward import forward_alive
+from paxx_env.engine.containers import ContainerState
 from paxx_env.engine.target import EngineTarget, current_target, use_target
-from paxx_env.envhash import current_env_hash
 from paxx_env.errors import UsageError
 from paxx_env.fsio import Change, apply_changes, read_bytes
 from paxx_env.paths import ENV_FILE, LAST_UP_FILE
-from paxx_env.state import edited_files, load_state
 
 
 @dataclass
@@ -144,30 +141,3 @@ def already_up(
         if not healthy and not (state.health == "none" and not state.health_test):
             return False
     return True
-
-
-def nothing_to_do(root: Path) -> list[str] | None:
-    """The declared services when `paxx up` has nothing to do at all, else None.
-
-    That is: the declaration, lock and catalog are those of the last render, no generated
-    file was edited or removed, Compose's inputs are those of the last successful `up`,
-    and every declared service runs, healthy, in the container that `up` saw. Anything
-    else (or any doubt) means None, and `paxx up` does the full work.
-    """
-    state = load_state(root)
-    if not state.project or not state.services or state.lock_problems:
-        return None
-    if current_env_hash(root) != state.env_hash or edited_files(root, state):
-        return None
-    if any(not (root / path).exists() for path in state.files):
-        return None
-    last = LastUp.load(root)
-    bind_engine(root, last)
-    if last.forward and not forward_alive(last.forward["pid"], last.forward["ports"]):
-        return None
-    fingerprint = fingerprint_of(root, state.project, state.compose_files)
-    existing = project_containers(state.project)
-    declared = sorted(state.services)
-    if any(c.paxx_service not in declared for c in existing):
-        return None
-    return declared if already_up(last, existing, declared, fingerprint) else None

@@ -48,6 +48,8 @@ class ServiceStatus:
     ports: list[PortStatus] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
     env_hash: str | None = None
+    #: what Docker says (`docker ps`); `health` is "healthy" already when paxx saw it answer
+    docker_health: str | None = None
 
 
 @dataclass
@@ -105,6 +107,10 @@ class ProjectStatus:
     env_hash: str = ""
     drift: Drift = field(default_factory=Drift)
     engine: EngineStatus | None = None
+
+    def docker_behind(self) -> list[str]:
+        """Services paxx saw answer while Docker has not run its first health check yet."""
+        return [s.name for s in self.services if s.health != s.docker_health == "starting"]
 
     def to_json(self) -> str:
         """The report as JSON (schema in docs/commands/status.md)."""
@@ -179,6 +185,7 @@ def project_status(state: State, last: LastUp, drift: Drift | None = None) -> Pr
                 health=_health(row, last),
                 image=row.image,
                 env_hash=row.labels.get(HASH_LABEL),
+                docker_health=row.health,
             )
         )
     return ProjectStatus(state.project, services, state.env_hash, drift)
@@ -201,6 +208,7 @@ def _declared(
         ports=ports,
         urls=dict(summary.urls),
         env_hash=row.labels.get(HASH_LABEL) if row else None,
+        docker_health=row.health if row else None,
     )
 
 

@@ -21,13 +21,24 @@ def up(
 ) -> None:
     """Start the declared services and wait until every one is healthy.
 
-    Regenerates what the declaration implies, pulls only missing images, starts the
-    containers and shows one line per service until it is healthy. On failure it names the
-    service and shows its last health-check output and log lines; the others keep running.
+    Regenerates what the declaration implies (unless nothing changed since the last time),
+    pulls only missing images, starts the containers and shows one line per service until
+    it answers. On failure it names the service and shows its last health-check output and
+    log lines; the others keep running.
     """
     from paxx_env import lifecycle
+    from paxx_env.paths import find_root
     from paxx_env.ui import Progress
 
+    root = find_root(common.start())
+    if root is not None and not force:
+        from paxx_env.quickstart import quick_up
+
+        with common.locked(root), Progress(services or []) as progress:
+            state = quick_up(root, services or [], timeout, progress)
+        if state is not None:
+            common.print_status(root, False, state, state.env_hash)
+            return
     catalog = common.load_catalog()
     with (
         common.project_session(catalog) as project,

@@ -2,7 +2,7 @@
 
 paxx resolves it as the docker CLI does (`--context` > DOCKER_HOST > DOCKER_CONTEXT > the
 context `docker context use` chose), and passes it on to every docker and Compose command
-through the environment, so python-on-whales and the CLI agree.
+through the environment.
 """
 
 from __future__ import annotations
@@ -46,6 +46,18 @@ class EngineTarget:
             return None
         return SshEndpoint(parts.hostname, parts.username or "", parts.port)
 
+    @property
+    def ports_reach_here(self) -> bool:
+        """Whether ports it publishes on its 127.0.0.1 are on this machine's.
+
+        So for a local socket (Docker Desktop and the like forward them too) and a TCP
+        endpoint on the loopback; over SSH, paxx forwards them (forward.py).
+        """
+        parts = urlsplit(self.endpoint)
+        if parts.scheme in ("unix", "npipe", "ssh"):
+            return True
+        return parts.hostname in ("127.0.0.1", "localhost", "::1")
+
     def describe(self) -> str:
         """How messages name it: `context remote (ssh://me@box)` or the endpoint alone."""
         if self.context and self.context != "default":
@@ -68,8 +80,28 @@ def _switch(name: str) -> None:
     os.environ["DOCKER_CONTEXT"] = name
 
 
+#: The last answer of current_target, with the variables it was given for.
+_known: tuple[tuple[str, ...], EngineTarget] | None = None
+#: What the docker CLI's choice depends on besides its configuration files.
+_CHOICE = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "HOME")
+
+
 def current_target() -> EngineTarget:
-    """The engine the docker CLI would talk to now (one quick call, no engine contact)."""
+    """The engine the docker CLI would talk to now (one quick call, no engine contact).
+
+    Asked once per choice of variables (DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG, HOME):
+    `up` needs it before it starts anything and again for the status it prints.
+    """
+    global _known
+    choice = tuple(os.environ.get(name, "") for name in _CHOICE)
+    if _known is not None and _known[0] == choice:
+        return _known[1]
+    target = _ask_target()
+    _known = (choice, target)
+    return target
+
+
+def _ask_target() -> EngineTarget:
     completed = run_docker_completed(
         ["context", "inspect", "--format", "{{.Name}}\t{{.Endpoints.docker.Host}}"], timeout=10
     )

@@ -24,6 +24,7 @@ from paxx_env import log
 from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
 from paxx_env.envblock import render_block
+from paxx_env.fresh import inputs_digest
 from paxx_env.fsio import SECRET_MODE, Change, apply_changes, read_bytes, sha256
 from paxx_env.generations import DECLARATION, plan_record
 from paxx_env.lockfile import Lock, check_lock, mismatches
@@ -120,6 +121,7 @@ def sync(
         secrets = {e.key: values[e.key] for e in owned if e.kind == "secret"} | retained
         records = inputs.secret_records(state, secrets, filled.generated)
         new_state = _new_state(catalog, plan, overlay, values, compose_files, records)
+        new_state.inputs = inputs_digest(root, {p: c.content for p, c in changes.changes.items()})
         log.debug("write", files=sorted(changes.changes), generated=sorted(filled.generated))
         _apply(root, changes, new_state, env, force, state.recorded, _desired(plan, overlay))
         registry.projects[str(root.resolve())] = ProjectEntry(
@@ -231,5 +233,7 @@ def _summaries(
             ports={key: [int(values[key]), t] for key, t in service.port_targets.items()},
             urls={label: expand(t, values) for label, t in sorted(render.urls[name].items())},
             volumes=list(render.volumes[name]),
+            secrets=list(service.meta.secrets),
+            probe=service.probe.to_dict() if service.probe else {},
         )
     return summaries
