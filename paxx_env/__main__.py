@@ -59,20 +59,20 @@ def _up(folder: str) -> int | None:
         return None
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        from paxx_env.quickstart import quick_up
+        from paxx_env.quickstart import prepare
         from paxx_env.ui import Progress
         from paxx_env.userstate import state_home_hint
 
-        with (
-            exclusive_lock(project_lock_path(root), _waiting, state_home_hint()),
-            Progress([]) as progress,
-        ):
-            state = quick_up(root, [], UP_TIMEOUT, progress)
-        if state is None:
-            return None
+        with exclusive_lock(project_lock_path(root), _waiting, state_home_hint()):
+            quick = prepare(root, [])
+            if quick is None:
+                return None
+            with Progress(quick.targets) as progress:
+                quick.run(UP_TIMEOUT, progress)
         from paxx_env.report import project_report
         from paxx_env.ui import print_status
 
+        state = quick.state
         print_status(project_report(root, state, state.env_hash), json_output=False)
     except PaxxError as error:
         report(error)

@@ -32,12 +32,15 @@ def up(
 
     root = find_root(common.start())
     if root is not None and not force:
-        from paxx_env.quickstart import quick_up
+        from paxx_env.quickstart import prepare
 
-        with common.locked(root), Progress(services or []) as progress:
-            state = quick_up(root, services or [], timeout, progress)
-        if state is not None:
-            common.print_status(root, False, state, state.env_hash)
+        with common.locked(root):
+            quick = prepare(root, services or [])
+            if quick is not None:
+                with Progress(quick.targets) as progress:
+                    quick.run(timeout, progress)
+        if quick is not None:
+            common.print_status(root, False, quick.state, quick.state.env_hash)
             return
     catalog = common.load_catalog()
     with (
