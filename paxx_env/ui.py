@@ -65,7 +65,8 @@ def print_status(report: ProjectStatus, json_output: bool, out: TextIO | None = 
     if behind:
         lines.append(
             f"docker: {', '.join(behind)}: health: starting until Docker's first health check "
-            "(one interval after the start); paxx saw them answer"
+            f"(one interval after the start); paxx saw {'it' if len(behind) == 1 else 'them'} "
+            "answer"
         )
     lines += [f"drift: {line}" for line in report.drift.messages()]
     out.write("\n".join(lines) + "\n")

@@ -81,7 +81,12 @@ def cold_section(bench: Bench, stack: Stack, engine: Engine) -> Section:
         f"`paxx up` exited {cell(cold.paxx_after_ready)} after the last service answered the "
         f"host probe in the same run. Docker itself said every service healthy "
         f"{cell(cold.docker_after)} after `paxx up` returned (polled every 0.5 s): until then "
-        "`docker ps` says `health: starting` while `paxx status` says `healthy`.",
+        "`docker ps` says `health: starting` while `paxx status` says `healthy`."
+        + (
+            f" After {cold.docker_never} run(s) Docker did not say so within 90 s."
+            if cold.docker_never
+            else ""
+        ),
         "What ran in the containers while each command waited: `exec_start` events "
         "(`docker events`) — Docker's own health checks, and any `docker exec` — with when the "
         "first and the last started (from the start of the command) and the median time "
