@@ -7,7 +7,9 @@ through the environment.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -96,9 +98,36 @@ def current_target() -> EngineTarget:
     choice = tuple(os.environ.get(name, "") for name in _CHOICE)
     if _known is not None and _known[0] == choice:
         return _known[1]
-    target = _ask_target()
+    target = _without_asking() or _ask_target()
     _known = (choice, target)
     return target
+
+
+#: The default context's endpoint on Linux and macOS, as `docker context inspect` says it.
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+def _without_asking() -> EngineTarget | None:
+    """The answer in the two common cases the docker CLI settles without a context store.
+
+    DOCKER_HOST naming a socket (the CLI keeps `unix://` endpoints as they are; others it
+    may rewrite, e.g. adding a default port), or no variable and no current context in the
+    CLI's config.json. Anything else: None, and the CLI is asked.
+    """
+    host = os.environ.get("DOCKER_HOST", "")
+    if host:
+        return EngineTarget("default", host, True) if host.startswith("unix://") else None
+    if os.environ.get("DOCKER_CONTEXT") or sys.platform == "win32":
+        return None
+    folder = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    try:
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as handle:
+            current = json.load(handle).get("currentContext", "")
+    except FileNotFoundError:
+        current = ""
+    except (OSError, ValueError, AttributeError):
+        return None
+    return EngineTarget("default", DEFAULT_SOCKET) if current in ("", "default") else None
 
 
 def _ask_target() -> EngineTarget:
