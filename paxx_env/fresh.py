@@ -3,7 +3,9 @@
 A sync records one digest (`inputs` in state.json) over everything it reads that decides
 what it writes: the declaration files (pyproject.toml, paxx.toml), paxx.lock, .env,
 .gitignore, the user's own compose file, the catalog (paxx's version and every catalog
-file) and the registry mirror, each as it is once the sync has written. When the digest of
+file), the registry mirror, and the files it looked for (`watched`: the app package's
+`__init__.py` where it may be, mypy's configuration files), each as it is once the sync
+has written. When the digest of
 the folder is still that one, no generated file was edited or removed, and the per-user
 registry still holds the project, a new sync would write nothing: `paxx up` can start from
 the files as they are, without loading the catalog or rendering (quickstart.py).
@@ -13,7 +15,7 @@ Import-light: hashing only.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from paxx_env.envhash import catalog_version
@@ -35,13 +37,18 @@ from paxx_env.userstate import registered
 INPUT_FILES = (PYPROJECT, PAXX_TOML, LOCK_FILE, ENV_FILE, GITIGNORE, *USER_COMPOSE_FILES)
 
 
-def inputs_digest(root: Path, planned: Mapping[str, bytes | None] | None = None) -> str:
-    """The digest of the inputs in `root`; `planned` holds content about to be written there."""
+def inputs_digest(
+    root: Path, planned: Mapping[str, bytes | None] | None = None, watched: Sequence[str] = ()
+) -> str:
+    """The digest of the inputs in `root`, and of the `watched` files there.
+
+    `planned` holds content about to be written there (None: about to be deleted).
+    """
     planned = planned or {}
     digest = hashlib.sha256()
     digest.update(catalog_version(catalog_root()).encode() + b"\0")
     digest.update(registry_mirror().encode() + b"\0")
-    for name in INPUT_FILES:
+    for name in (*INPUT_FILES, *watched):
         content = planned[name] if name in planned else read_bytes(root / name)
         digest.update(name.encode() + b"\0")
         if content is not None:
@@ -51,7 +58,9 @@ def inputs_digest(root: Path, planned: Mapping[str, bytes | None] | None = None)
 
 def is_fresh(root: Path, state: State) -> bool:
     """Whether a sync now would write nothing (see the module's docstring)."""
-    if not state.recorded or not state.inputs or state.inputs != inputs_digest(root):
+    if not state.recorded or not state.inputs:
+        return False
+    if state.inputs != inputs_digest(root, watched=state.watched):
         return False
     if any(not (root / path).is_file() for path in state.files) or edited_files(root, state):
         return False

@@ -48,6 +48,8 @@ class State:
     lock_problems: list[str] = field(default_factory=list)
     #: The digest of the inputs this state was written from (fresh.py).
     inputs: str = ""
+    #: Files besides the fixed inputs whose content (or absence) that digest covers.
+    watched: list[str] = field(default_factory=list)
     #: False when state.json is missing or unreadable: paxx cannot tell its files from edits.
     recorded: bool = field(default=False, compare=False)
 
@@ -75,6 +77,7 @@ def load_state(root: Path) -> State:
             env_hash=str(raw.get("env_hash", "")),
             lock_problems=list(raw.get("lock_problems", [])),
             inputs=str(raw.get("inputs", "")),
+            watched=[str(path) for path in raw.get("watched", [])],
             recorded=True,
         )
     except (TypeError, AttributeError):

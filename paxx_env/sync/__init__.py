@@ -29,6 +29,7 @@ from paxx_env.fsio import SECRET_MODE, Change, apply_changes, read_bytes, sha256
 from paxx_env.generations import DECLARATION, plan_record
 from paxx_env.lockfile import Lock, check_lock, mismatches
 from paxx_env.paths import BACKUP_DIR, ENGINE_OVERLAY, ENV_FILE, LOCK_FILE, STATE_FILE
+from paxx_env.projectconf import MYPY_FILES
 from paxx_env.render import INPUT_KINDS, Render, expand, resolve_values
 from paxx_env.state import ServiceSummary, State, load_state, state_change
 from paxx_env.sync import declared, envfile, files, inputs
@@ -121,7 +122,13 @@ def sync(
         secrets = {e.key: values[e.key] for e in owned if e.kind == "secret"} | retained
         records = inputs.secret_records(state, secrets, filled.generated)
         new_state = _new_state(catalog, plan, overlay, values, compose_files, records)
-        new_state.inputs = inputs_digest(root, {p: c.content for p, c in changes.changes.items()})
+        # What this sync looked at besides the fixed inputs: where the app package may be,
+        # and mypy's own configuration files.
+        new_state.watched = sorted(
+            {f"{folder}/__init__.py" for folder in project.package_candidates} | set(MYPY_FILES)
+        )
+        planned = {path: change.content for path, change in changes.changes.items()}
+        new_state.inputs = inputs_digest(root, planned, new_state.watched)
         log.debug("write", files=sorted(changes.changes), generated=sorted(filled.generated))
         _apply(root, changes, new_state, env, force, state.recorded, _desired(plan, overlay))
         registry.projects[str(root.resolve())] = ProjectEntry(

@@ -25,7 +25,8 @@ def synced(project: Path, paxx: Runner) -> Path:
 
 def test_a_folder_is_fresh_after_a_sync_and_the_digest_is_recorded(synced: Path) -> None:
     state = load_state(synced)
-    assert state.inputs == inputs_digest(synced)
+    assert state.inputs == inputs_digest(synced, watched=state.watched)
+    assert "mypy.ini" in state.watched
     assert is_fresh(synced, state)
 
 
@@ -57,6 +58,12 @@ def _remove_generated(root: Path) -> None:
     (root / ".paxx" / "services" / "minio.yaml").unlink()
 
 
+def _new_package(root: Path) -> None:
+    # The project's own package appears: client modules would go there now.
+    (root / "src" / "app").mkdir(parents=True)
+    (root / "src" / "app" / "__init__.py").write_text("")
+
+
 def _forget_registry(root: Path) -> None:
     (Path(os.environ["XDG_STATE_HOME"]) / "paxx" / "projects.json").unlink()
 
@@ -70,6 +77,8 @@ def _forget_registry(root: Path) -> None:
         _append(".gitignore", "build/\n"),
         _append(LOCK_FILE, ""),
         _append("compose.yaml", "services: {}\n"),
+        _append("mypy.ini", "[mypy]\nstrict = True\n"),
+        _new_package,
         _edit_generated,
         _remove_generated,
         _forget_registry,
@@ -81,6 +90,8 @@ def _forget_registry(root: Path) -> None:
         ".gitignore",
         "a lock appears",
         "a compose file of the user's",
+        "mypy's own configuration",
+        "a package where client modules go",
         "an edited overlay",
         "a removed overlay",
         "the per-user registry",
