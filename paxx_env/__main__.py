@@ -1,10 +1,10 @@
 """Entry point of the `paxx` command (and `python -m paxx_env`).
 
-`paxx --version`, `paxx [-C DIR] status [--json]` and a `paxx [-C DIR] up` that has nothing
-to do are answered here without building the typer app or loading the catalog: they are the
-commands people and scripts run most, and typer with its pydantic adapters costs about 100 ms
-to import (docs/benchmarks.md). Everything else, `--help` included, goes through the
-typer app in commands/app.py.
+`paxx --version`, `paxx [-C DIR] status [--json]` and a `paxx [-C DIR] up` whose files are
+what the last sync left are answered here without building the typer app or loading the
+catalog: they are the commands people and scripts run most, and typer with its pydantic
+adapters costs about 100 ms to import, the catalog and the renderer more (docs/benchmarks.md).
+Everything else, `--help` included, goes through the typer app in commands/app.py.
 """
 
 from __future__ import annotations
@@ -36,34 +36,69 @@ def _fast(argv: list[str]) -> int | None:
     elif args and args[0].startswith("--project-dir="):
         folder, args = args[0].split("=", 1)[1], args[1:]
     if args == ["up"]:
-        return _up_if_nothing_to_do(folder)
+        return _up(folder)
     if args not in (["status"], ["status", "--json"]):
         return None
     return _status(folder, json_output=args == ["status", "--json"])
 
 
-def _up_if_nothing_to_do(folder: str) -> int | None:
-    """`paxx up` when everything is already up: the same output, without the full machinery."""
+def _up(folder: str) -> int | None:
+    """`paxx up` when the folder is what the last sync left: no typer, catalog or rendering.
+
+    None when a sync is needed (or there is no project): the full command does the work.
+    """
+    import signal
     from pathlib import Path
 
-    from paxx_env.errors import PaxxError
-    from paxx_env.paths import find_root
+    from paxx_env.errors import Interrupted, PaxxError, report
+    from paxx_env.fsio import exclusive_lock
+    from paxx_env.paths import find_root, project_lock_path
 
     root = find_root((Path.cwd() / folder).resolve())
     if root is None:
         return None
+    signal.signal(signal.SIGINT, _interrupt)
     try:
-        from paxx_env.lastup import nothing_to_do
+        from paxx_env.quickstart import prepare
+        from paxx_env.ui import Progress
+        from paxx_env.userstate import state_home_hint
 
-        services = nothing_to_do(root)
-    except PaxxError:
-        return None  # let the full command report it
-    if services is None:
-        return None
-    width = max(len(s) for s in services)
-    for service in services:
-        sys.stderr.write(f"{service:<{width}}  already up\n")
-    return _status(str(root), json_output=False)
+        with exclusive_lock(project_lock_path(root), _waiting, state_home_hint()):
+            quick = prepare(root, [])
+            if quick is None:
+                return None
+            with Progress(quick.targets) as progress:
+                quick.run(UP_TIMEOUT, progress)
+        from paxx_env.report import project_report
+        from paxx_env.ui import print_status
+
+        state = quick.state
+        print_status(project_report(root, state, state.env_hash), json_output=False)
+    except PaxxError as error:
+        report(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        report(Interrupted("interrupted", ""))
+        return Interrupted.exit_code
+    return 0
+
+
+#: `paxx up`'s default --timeout (commands/lifecycle.py).
+UP_TIMEOUT = 180
+
+
+def _waiting(holder: str) -> None:
+    who = f" (pid {holder})" if holder else ""
+    sys.stderr.write(f"waiting for another paxx command on this project{who} to finish...\n")
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    from paxx_env.errors import Interrupted
+
+    raise Interrupted(
+        "interrupted",
+        "run the command again: paxx writes its files atomically, so none is half-written",
+    )
 
 
 def _status(folder: str, json_output: bool) -> int:

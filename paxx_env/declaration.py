@@ -136,11 +136,19 @@ class Project:
         """
         if self.declaration.package:
             return self.declaration.package.strip("/")
-        name = re.sub(r"[^a-z0-9]+", "_", self.app_name.lower()).strip("_") or "app"
-        for candidate in (f"src/{name}", name, "src/app", "app"):
+        candidates = self.package_candidates
+        for candidate in candidates:
             if (self.root / candidate / "__init__.py").is_file():
                 return candidate
-        return name
+        return candidates[1]
+
+    @property
+    def package_candidates(self) -> list[str]:
+        """The folders package_dir looks for an `__init__.py` in, in its order."""
+        if self.declaration.package:
+            return [self.declaration.package.strip("/")]
+        name = re.sub(r"[^a-z0-9]+", "_", self.app_name.lower()).strip("_") or "app"
+        return [f"src/{name}", name, "src/app", "app"]
 
 
 def open_project(start: Path, catalog: Catalog, *, create: bool = False) -> Project:

@@ -69,23 +69,24 @@ def run_checks(project: Project | None, catalog: Catalog) -> Iterator[Check]:
 
 
 def _readiness_check(info: EngineInfo) -> Check:
-    """Which way `paxx up` sees a service become ready on this engine (see lifecycle.up)."""
+    """How Docker's own health checks run on this engine, beside paxx's probes (start.py)."""
+    waits = "`paxx up` waits for each service's probe from this machine"
     if info.start_interval:
         return Check(
             OK,
             "readiness",
             f"start_interval overlay: engine API {info.api_version} takes a health-check "
-            f"start_interval, so {ENGINE_OVERLAY} sets {START_INTERVAL} and Docker runs each "
-            "check that often while a service starts; paxx runs no probes of its own",
+            f"start_interval, so {ENGINE_OVERLAY} sets {START_INTERVAL} and Docker's own "
+            f"check agrees that soon; {waits}",
         )
     needed = ".".join(map(str, START_INTERVAL_API))
     return Check(
         WARN,
         "readiness",
-        f"paxx's own probes: engine API {info.api_version} has no health-check start_interval "
-        f"(API {needed}+, Docker Engine 25), so Docker runs the first check one interval "
-        f"({HEALTH_POLICY['interval']}) after a start; `paxx up` runs each check itself with "
-        "`docker exec` while it waits",
+        f"engine API {info.api_version} has no health-check start_interval (API {needed}+, "
+        f"Docker Engine 25): Docker runs its first check one interval "
+        f"({HEALTH_POLICY['interval']}) after a start and says `starting` until then; "
+        f"{waits} (with `docker exec` for a service that declares none)",
         "nothing to do for paxx; Docker Engine 25 or newer makes plain `docker compose up "
         "--wait` fast too",
     )

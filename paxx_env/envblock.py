@@ -9,7 +9,8 @@ from paxx_env import dotenv
 from paxx_env.errors import ConfigError
 
 if TYPE_CHECKING:
-    # Only a type: reading .env (the pytest plugin's fast path) does not load the renderer.
+    # Only a type: reading .env (`paxx up`'s quick start, the pytest plugin) does not load
+    # the renderer.
     from paxx_env.render import EnvSection
 
 BEGIN = "# >>> paxx >>>"

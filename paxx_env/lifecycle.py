@@ -1,35 +1,31 @@
 """up, restart, teardown and logs: the life of the stack, reported as events for the UI.
 
-`up` syncs the project, asks the engine what exists, refuses what would harm data or clash
-(prestart.py), pulls what is missing, starts the services and waits until they are healthy
-(readiness.py). `restart` stops one service and brings it up again. `teardown` stops and
-removes paxx's containers and, when asked, volumes.
+`up` syncs the project, then starts it (start.py: asks the engine what exists, refuses what
+would harm data or clash, pulls what is missing, starts the services and waits until they
+are ready). `restart` stops one service and brings it up again. `teardown` stops and removes
+paxx's containers and, when asked, volumes.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from paxx_env import prestart
-from paxx_env.catalog import Catalog, select
+from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
-from paxx_env.engine import containers, images
-from paxx_env.engine.compose import Stack, warm_up
-from paxx_env.engine.docker import DockerStream, set_managed_keys
-from paxx_env.engine.forward import forward_alive, start_forward, stop_forward
+from paxx_env.engine import containers
+from paxx_env.engine.compose import Stack
+from paxx_env.engine.docker import DockerStream
+from paxx_env.engine.forward import stop_forward
 from paxx_env.engine.info import check_engine
-from paxx_env.engine.target import EngineTarget, current_target
-from paxx_env.errors import Interrupted, PaxxError, UsageError
-from paxx_env.lastup import LastUp, already_up, bind_engine, fingerprint_of, forget_up, record_up
-from paxx_env.mirror import registry_mirror, through_mirror
+from paxx_env.engine.target import current_target
+from paxx_env.errors import PaxxError, UsageError
+from paxx_env.lastup import LastUp, bind_engine, forget_up
 from paxx_env.names import check_services
-from paxx_env.paths import ENV_FILE, FORWARD_LOG
-from paxx_env.readiness import INTERRUPTED_WAITING, Emit, Event, wait_until_healthy
+from paxx_env.paths import ENV_FILE
+from paxx_env.readiness import Emit, Event
+from paxx_env.start import Rendered, start
 from paxx_env.state import load_state
 from paxx_env.sync import SyncResult, sync
 from paxx_env.sync.envfile import forget_secrets
@@ -40,18 +36,11 @@ __all__ = [
     "Teardown",
     "down",
     "follow_logs",
-    "open_stack",
     "restart",
     "stream_logs",
     "teardown",
     "up",
 ]
-
-
-def open_stack(result: SyncResult) -> Stack:
-    """The engine-side view of a synced project."""
-    set_managed_keys(result.values)
-    return Stack(result.root, result.project_name, result.compose_files, ENV_FILE)
 
 
 def up(
@@ -63,8 +52,7 @@ def up(
     emit: Emit,
 ) -> SyncResult:
     """Render, start the declared services (or `services`) and wait until they are healthy."""
-    declaration = project.declaration
-    declared = list(select(catalog, declaration.features, declaration.providers).services)
+    declared = list(project.declaration.selection(catalog).services)
     if not declared:
         raise UsageError(
             "no services are declared, so there is nothing to start",
@@ -74,11 +62,6 @@ def up(
     state = load_state(project.root)
     last = LastUp.load(project.root)
     target = bind_engine(project.root, last) or current_target()
-    # python-on-whales takes ~300 ms to import and is needed only to start containers: when
-    # the last `up` left things as they are on disk now (probably nothing to start), it is
-    # not loaded at all; otherwise it loads in the background while paxx renders.
-    if last.runtime != fingerprint_of(project.root, state.project, state.compose_files):
-        threading.Thread(target=warm_up, daemon=True).start()
     info = check_engine()
     result = sync(
         project,
@@ -89,98 +72,9 @@ def up(
         strict_lock=True,
         state=state,
     )
-    stack = open_stack(result)
-    seen = _ask_engine(stack, result, catalog, targets)
-    stale = [c.id for c in seen.existing if c.paxx_service and c.paxx_service not in declared]
-    containers.force_remove(stale)
-    fingerprint = fingerprint_of(project.root, result.project_name, result.compose_files)
-    if not stale and already_up(last, seen.existing, targets, fingerprint):
-        for service in targets:
-            emit(Event(service, "healthy", 0.0, "already up"))
-    else:
-        prestart.check_secrets_match_volumes(result, catalog, targets, seen.created)
-        running = {c.service for c in seen.existing if c.state == "running"}
-        forwarded = set(last.forward.get("ports", [])) if target.ssh else set()
-        starting = [s for s in targets if s not in running]
-        prestart.check_ports(result.values, catalog, starting, skip=forwarded)
-        _pull([s for s in targets if s in seen.missing], stack, emit)
-        probed = _start_and_wait(stack, targets, timeout, not info.start_interval, emit)
-        ids = {c.service: c.id for c in containers.project_containers(stack.name, False)}
-        started = {s: ids[s] for s in targets if s in ids}
-        last = record_up(project.root, last, probed, fingerprint, started)
-    _keep_engine(project.root, last, target, result)
+    rendered = Rendered(project.root, result.state, result.values)
+    start(rendered, targets, timeout, last, target, info, emit)
     return result
-
-
-def _keep_engine(root: Path, last: LastUp, target: EngineTarget, result: SyncResult) -> None:
-    """Record the engine the environment runs on; on an ssh:// engine, forward its ports."""
-    engine = {"context": target.context, "endpoint": target.endpoint}
-    forward = last.forward
-    if target.ssh is not None:
-        ports = sorted(p for s in result.state.services.values() for p, _ in s.ports.values())
-        if forward.get("ports") != ports or not forward_alive(forward["pid"], ports):
-            if forward:
-                stop_forward(int(forward["pid"]))
-            pid = start_forward(target.ssh, ports, root / FORWARD_LOG)
-            forward = {"pid": pid, "ports": ports, "destination": target.ssh.destination}
-    if (engine, forward) != (last.engine, last.forward):
-        LastUp(last.healthy, last.runtime, last.containers, engine, forward).save(root)
-
-
-@dataclass(frozen=True)
-class _Seen:
-    """What the engine holds of the project before `up` starts anything."""
-
-    existing: list[containers.ContainerState]
-    #: volume name -> creation time, for the volumes that exist
-    created: dict[str, str]
-    #: services whose image is not in the engine's store
-    missing: set[str]
-
-
-def _ask_engine(stack: Stack, result: SyncResult, catalog: Catalog, targets: list[str]) -> _Seen:
-    """Three independent questions to the engine, asked at once."""
-    mirror = registry_mirror()
-    wanted = {s: through_mirror(result.render.images[s], mirror) for s in targets}
-    volumes = [f"{stack.name}_{v}" for s in targets for v in catalog.services[s].volumes]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        existing = pool.submit(containers.project_containers, stack.name, False)
-        created = pool.submit(containers.volumes_created, volumes)
-        missing = pool.submit(images.missing_images, wanted.values())
-        absent = set(missing.result())
-        return _Seen(
-            existing.result(), created.result(), {s for s in targets if wanted[s] in absent}
-        )
-
-
-def _start_and_wait(
-    stack: Stack, targets: list[str], timeout: float, probe: bool, emit: Emit
-) -> list[str]:
-    """Start the services and wait until they are healthy; the ids paxx's probes saw so."""
-    started = time.monotonic()
-    try:
-        for service in targets:
-            emit(Event(service, "starting"))
-        stack.start(targets)
-        return wait_until_healthy(stack, targets, started, timeout, probe, emit)
-    except (KeyboardInterrupt, Interrupted):
-        raise INTERRUPTED_WAITING from None
-
-
-def _pull(services: list[str], stack: Stack, emit: Emit) -> None:
-    if not services:
-        return
-    started = time.monotonic()
-    for service in services:
-        emit(Event(service, "pulling"))
-    try:
-        stack.pull(services)
-    except (KeyboardInterrupt, Interrupted):
-        raise Interrupted(
-            "interrupted while pulling images", "run `paxx up` again to go on"
-        ) from None
-    for service in services:
-        emit(Event(service, "pulled", time.monotonic() - started))
 
 
 @dataclass(frozen=True)

@@ -8,23 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from paxx_env.catalog import Catalog
 from paxx_env.engine.containers import describe_port_holder
 from paxx_env.errors import ConflictError, PaxxError
 from paxx_env.ports import port_is_free
-from paxx_env.sync import SyncResult
-from paxx_env.sync.inputs import secret_fingerprint
+from paxx_env.state import State, secret_fingerprint
 
 
 def check_ports(
-    values: dict[str, str], catalog: Catalog, services: list[str], skip: set[int] | None = None
+    state: State, values: dict[str, str], services: list[str], skip: set[int] | None = None
 ) -> None:
     """Refuse when a host port of a service about to start is taken.
 
     Ports in `skip` are held by paxx's own forward from a remote engine.
     """
     for service in services:
-        for key in catalog.services[service].meta.ports:
+        for key in state.services[service].ports:
             port = int(values[key])
             if port not in (skip or set()) and not port_is_free(port):
                 holder = describe_port_holder(port)
@@ -37,7 +35,7 @@ def check_ports(
 
 
 def check_secrets_match_volumes(
-    result: SyncResult, catalog: Catalog, services: list[str], created: dict[str, str]
+    state: State, values: dict[str, str], services: list[str], created: dict[str, str]
 ) -> None:
     """Refuse to start a service whose data volume predates the secrets in .env.
 
@@ -47,13 +45,13 @@ def check_secrets_match_volumes(
     """
     generated = {
         key: record.split(" ")[0]
-        for key, record in result.state.secrets.items()
-        if record.endswith(f" {secret_fingerprint(result.values.get(key, ''))}")
+        for key, record in state.secrets.items()
+        if record.endswith(f" {secret_fingerprint(values.get(key, ''))}")
     }
     for service in services:
-        keys = catalog.services[service].meta.secrets
-        for volume in catalog.services[service].volumes if keys else ():
-            name = f"{result.project_name}_{volume}"
+        keys = state.services[service].secrets
+        for volume in state.services[service].volumes if keys else ():
+            name = f"{state.project}_{volume}"
             volume_time = _parse_time(created.get(name, ""))
             if volume_time is None:
                 continue

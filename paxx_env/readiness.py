@@ -1,8 +1,15 @@
-"""Waiting until started services are healthy, reported as events.
+"""Waiting until started services are ready, reported as events.
 
-Docker runs a service's health check every `interval`. Where the engine has no
-start_interval (before 25), paxx also runs the same check with `docker exec` in a tight
-loop while it waits, so readiness is seen as soon as it happens.
+A service whose catalog entry declares a probe is ready when it answers that probe on its
+host port (hostprobe.py): what the app needs, seen the moment it happens, at the cost of a
+connection every 50 ms and no process on either side. Docker's own health check stays what
+`docker ps`, `docker compose ps` and `depends_on` read; paxx watches Docker's view only to
+notice a container that exits or turns unhealthy.
+
+A service without a probe, or on an engine whose ports this machine cannot reach, is ready
+when Docker says healthy; where the engine has no start_interval (before 25), paxx also runs
+its health check with `docker exec` while it waits, so readiness is seen as soon as it
+happens rather than one interval (10 s) later.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -22,11 +29,22 @@ from paxx_env.engine.containers import (
     run_health_check,
 )
 from paxx_env.errors import Interrupted, ServiceFailed
+from paxx_env.hostprobe import Attempt
 
-POLL_SECONDS = 0.1
-INSPECT_SECONDS = 0.5
-MAX_PROBE_PAUSE = 0.5
-PROBE_TIMEOUT = 5.0
+#: How often the wait looks at what the probes found.
+POLL_SECONDS = 0.05
+#: The pause between two host probes of one service.
+HOST_PAUSE = 0.05
+#: How often Docker's view is read: often where it decides readiness, seldom where it only
+#: catches a container that exits (each `docker inspect` is a CLI process the services'
+#: start has to share the CPU with).
+INSPECT_SECONDS = {"health": 0.25, "exec": 0.5, "host": 1.0}
+#: `docker exec` probes: the first at once, then a pause growing to this.
+MAX_EXEC_PAUSE = 0.5
+EXEC_TIMEOUT = 5.0
+#: How long Docker may call a service healthy while it does not answer here, before paxx
+#: says so (a port that does not reach the container, a probe that does not fit it).
+HOST_GRACE = 10.0
 LOG_LINES = 50
 INTERRUPTED_WAITING = Interrupted(
     "interrupted while waiting; the services go on starting in the background",
@@ -47,18 +65,83 @@ class Event:
 Emit = Callable[[Event], None]
 
 
+@dataclass(frozen=True)
+class HostProbe:
+    """One service's probe from this machine, and where it asks (for messages)."""
+
+    attempt: Attempt
+    where: str
+
+
+class HostProbes:
+    """Each service's host probe in a thread of its own, every HOST_PAUSE, until it answers."""
+
+    def __init__(self, probes: dict[str, HostProbe], pause: float | None = None) -> None:
+        self.probes = probes
+        self.pause = HOST_PAUSE if pause is None else pause
+        #: service -> time.monotonic() of its first good answer
+        self.ready_at: dict[str, float] = {}
+        #: service -> what its last attempt got
+        self.answers: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._running: set[str] = set()
+
+    def start(self, services: Iterable[str]) -> None:
+        """Start probing `services` (those with a probe, not probed yet)."""
+        for service in services:
+            if service in self.probes and service not in self._running:
+                self._running.add(service)
+                threading.Thread(target=self._run, args=(service,), daemon=True).start()
+
+    def order(self, service: str) -> tuple[float, str]:
+        """Sort key: services by the time they answered (not yet: last), then by name."""
+        return (self.ready_at.get(service, float("inf")), service)
+
+    def stop(self) -> None:
+        """Stop every probe thread (they end within one attempt)."""
+        self._stop.set()
+
+    def _run(self, service: str) -> None:
+        attempt = self.probes[service].attempt
+        while not self._stop.is_set():
+            began = time.monotonic()
+            ready, self.answers[service] = attempt()
+            if ready:
+                self.ready_at[service] = time.monotonic()
+                return
+            self._stop.wait(max(0.0, self.pause - (time.monotonic() - began)))
+
+
+@dataclass(frozen=True)
+class Ready:
+    """What the wait saw."""
+
+    #: ids of containers paxx saw ready while Docker did not say healthy yet
+    probed: list[str]
+    #: service -> container id
+    ids: dict[str, str]
+
+
 @dataclass
 class _Watch:
     """What the wait knows about each pending service."""
 
     pending: set[str]
     started: float
-    probe: bool
+    exec_probe: bool
+    host: HostProbes
     probed: list[str] = field(default_factory=list)
-    probes: dict[str, Future[tuple[bool, str]]] = field(default_factory=dict)
+    execs: dict[str, Future[tuple[bool, str]]] = field(default_factory=dict)
     last_output: dict[str, str] = field(default_factory=dict)
-    probe_output: dict[str, str] = field(default_factory=dict)
+    exec_output: dict[str, str] = field(default_factory=dict)
+    docker_healthy_since: dict[str, float] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
+
+    def how(self, service: str) -> str:
+        """How readiness of `service` is seen: "host", "exec" or "health" (Docker's)."""
+        if service in self.host.probes:
+            return "host"
+        return "exec" if self.exec_probe else "health"
 
 
 def wait_until_healthy(
@@ -66,43 +149,44 @@ def wait_until_healthy(
     services: list[str],
     started: float,
     timeout: float,
-    probe: bool,
     emit: Emit,
-) -> list[str]:
-    """Wait until every service is healthy (or running, without a health check).
+    host: HostProbes | None = None,
+    exec_probe: bool = False,
+) -> Ready:
+    """Wait until every service is ready (see the module's docstring).
 
-    With `probe`, paxx runs each running container's health check itself while it waits.
-    Returns the ids of the containers found healthy that way.
+    `host` holds the services' host probes (running already, or started here); with
+    `exec_probe`, paxx runs the health check of a service without one itself.
     """
-    watch = _Watch(set(services), started, probe)
-    ids = {c.service: c.id for c in project_containers(stack.name, paxx_only=False)}
+    watch = _Watch(set(services), started, exec_probe, host or HostProbes({}))
+    watch.host.start(services)
+    found = project_containers(stack.name, paxx_only=False)
+    ids = {c.service: c.id for c in found}
+    states = {c.service: c for c in found}
+    inspected = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=max(1, len(services)), thread_name_prefix="probe")
-    # With paxx's own probes deciding readiness, Docker's view is needed only to notice a
-    # container that exits or turns unhealthy: asking for it less often leaves the CPU to
-    # the services that are starting (each `docker inspect` is a CLI process).
-    inspect_every = INSPECT_SECONDS if probe else POLL_SECONDS
-    states: dict[str, ContainerState] = {}
-    inspected = 0.0
     try:
         while watch.pending:
             now = time.monotonic()
-            if now - inspected >= inspect_every:
+            every = min(INSPECT_SECONDS[watch.how(s)] for s in watch.pending)
+            if now - inspected >= every:
                 found = inspect_containers([ids[s] for s in watch.pending if s in ids])
                 states, inspected = {c.service: c for c in found}, now
-            for service in sorted(watch.pending):
+            # Those that answered first are reported first.
+            for service in sorted(watch.pending, key=watch.host.order):
                 if service in states:
                     _step(stack, watch, states[service], pool, now, emit)
             if watch.pending and now - started > timeout:
                 service = sorted(watch.pending)[0]
-                why = f"not healthy after {timeout:.0f} s"
-                _fail(stack, service, why, watch.last_output.get(service, ""), now - started, emit)
+                _timed_out(stack, watch, service, states.get(service), now, timeout, emit)
             if watch.pending:
                 time.sleep(POLL_SECONDS)
-        return watch.probed
+        return Ready(watch.probed, ids)
     except (KeyboardInterrupt, Interrupted):
         raise INTERRUPTED_WAITING from None
     finally:
         watch.stop.set()
+        watch.host.stop()
         pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -114,65 +198,116 @@ def _step(
     now: float,
     emit: Emit,
 ) -> None:
-    """Look at one pending service once: failed, healthy, or still waiting."""
+    """Look at one pending service once: failed, ready, or still waiting."""
     service = state.service
     if state.state in {"exited", "dead"}:
         _fail(stack, service, f"exited with code {state.exit_code}", "", now - watch.started, emit)
     if state.health == "unhealthy":
         _fail(stack, service, "unhealthy", state.health_output, now - watch.started, emit)
-    ready = state.health == "healthy" or (
+    docker_ready = state.health == "healthy" or (
         state.health == "none" and state.state == "running" and not state.health_test
     )
-    if not ready and watch.probe and state.state == "running" and state.health_test:
-        ready = _probe(watch, state, pool)
+    at = now
+    if watch.how(service) == "host":
+        ready = service in watch.host.ready_at
+        at = watch.host.ready_at.get(service, now)
+        if not ready and docker_ready:
+            _check_answers_here(stack, watch, service, now, emit)
+    else:
+        ready = docker_ready
+        if not ready and watch.exec_probe and state.state == "running" and state.health_test:
+            ready = _exec_probe(watch, state, pool)
     if ready:
         watch.pending.discard(service)
-        emit(Event(service, "healthy", time.monotonic() - watch.started))
+        if state.health != "healthy":
+            watch.probed.append(state.id)
+        emit(Event(service, "healthy", at - watch.started))
     else:
         watch.last_output[service] = (
-            state.health_output
-            or watch.probe_output.get(service)
+            watch.host.answers.get(service)
+            or state.health_output
+            or watch.exec_output.get(service)
             or watch.last_output.get(service, "")
         )
 
 
-def _probe(watch: _Watch, state: ContainerState, pool: ThreadPoolExecutor) -> bool:
-    """Start paxx's own probe loop for a container, or read its outcome once it is done."""
-    future = watch.probes.get(state.service)
+def _check_answers_here(stack: Stack, watch: _Watch, service: str, now: float, emit: Emit) -> None:
+    """Fail a service Docker has called healthy for HOST_GRACE that does not answer here."""
+    since = watch.docker_healthy_since.setdefault(service, now)
+    if now - since < HOST_GRACE:
+        return
+    probe = watch.host.probes[service]
+    answer = watch.host.answers.get(service, "")
+    _fail(
+        stack,
+        service,
+        f"healthy in its container, but no answer on {probe.where}",
+        f"{probe.where}: {answer}" if answer else "",
+        now - watch.started,
+        emit,
+    )
+
+
+def _exec_probe(watch: _Watch, state: ContainerState, pool: ThreadPoolExecutor) -> bool:
+    """Start paxx's `docker exec` probe loop for a container, or read its outcome once done."""
+    future = watch.execs.get(state.service)
     if future is None:
-        report = functools.partial(watch.probe_output.__setitem__, state.service)
-        watch.probes[state.service] = pool.submit(
-            _probe_until_ready, state.id, state.health_test, watch.stop, report
+        report = functools.partial(watch.exec_output.__setitem__, state.service)
+        watch.execs[state.service] = pool.submit(
+            _exec_until_ready, state.id, state.health_test, watch.stop, report
         )
         return False
     if not future.done():
         return False
     ready, watch.last_output[state.service] = future.result()
-    if ready:
-        watch.probed.append(state.id)
     return ready
 
 
-def _probe_until_ready(
+def _exec_until_ready(
     container_id: str,
     test: tuple[str, ...],
     stop: threading.Event,
     report: Callable[[str], None],
 ) -> tuple[bool, str]:
     output = ""
-    pause = POLL_SECONDS
+    pause = 0.1
     while not stop.is_set():
         began = time.monotonic()
-        ok, output = run_health_check(container_id, test, PROBE_TIMEOUT)
+        ok, output = run_health_check(container_id, test, EXEC_TIMEOUT)
         report(output)
         if ok:
             return True, output
         # Each `docker exec` costs CPU the starting services need (a database's first
-        # initialisation especially), so the pause grows from 0.1 s to at most 0.5 s:
-        # quick services are seen at once, slow ones at most 0.5 s late.
+        # initialisation especially), so the pause grows from 0.1 s to at most 0.5 s.
         stop.wait(max(0.0, pause - (time.monotonic() - began)))
-        pause = min(pause * 1.5, MAX_PROBE_PAUSE)
+        pause = min(pause * 1.5, MAX_EXEC_PAUSE)
     return False, output
+
+
+def _timed_out(
+    stack: Stack,
+    watch: _Watch,
+    service: str,
+    state: ContainerState | None,
+    now: float,
+    timeout: float,
+    emit: Emit,
+) -> None:
+    """Fail a service still not ready after `timeout`, with what its checks last said."""
+    outputs = []
+    if service in watch.host.probes:
+        answer = watch.host.answers.get(service, "no attempt yet")
+        outputs.append(f"{watch.host.probes[service].where}: {answer}")
+    inside = state.health_output if state else ""
+    if not inside and state is not None and state.state == "running" and state.health_test:
+        # Docker has not run its check yet (its first comes one interval after the start):
+        # run it once, so the message shows what it says.
+        inside = run_health_check(state.id, state.health_test, EXEC_TIMEOUT)[1]
+    inside = inside or watch.exec_output.get(service, "")
+    if inside:
+        outputs.append(inside)
+    why = f"not healthy after {timeout:.0f} s"
+    _fail(stack, service, why, "\n".join(outputs), now - watch.started, emit)
 
 
 def _fail(

@@ -56,6 +56,8 @@ class ServiceStatus:
     health_output: str | None = None
     #: feature -> provider of each declared feature this service serves
     features: dict[str, str] = field(default_factory=dict)
+    #: what Docker says (`docker ps`); `health` is "healthy" already when paxx saw it answer
+    docker_health: str | None = None
 
 
 @dataclass
@@ -113,6 +115,10 @@ class ProjectStatus:
     env_hash: str = ""
     drift: Drift = field(default_factory=Drift)
     engine: EngineStatus | None = None
+
+    def docker_behind(self) -> list[str]:
+        """Services paxx saw answer while Docker has not run its first health check yet."""
+        return [s.name for s in self.services if s.health != s.docker_health == "starting"]
 
     def to_json(self) -> str:
         """The report as JSON (schema in docs/commands/status.md)."""
@@ -211,6 +217,7 @@ def project_status(state: State, last: LastUp, drift: Drift | None = None) -> Pr
                 health=_health(row, last),
                 image=row.image,
                 env_hash=row.labels.get(HASH_LABEL),
+                docker_health=row.health,
             )
         )
     return ProjectStatus(state.project, services, state.env_hash, drift)
@@ -235,6 +242,7 @@ def _declared(
         env_hash=row.labels.get(HASH_LABEL) if row else None,
         digest=summary.image.partition("@")[2] or None,
         features=dict(summary.features),
+        docker_health=row.health if row else None,
     )
 
 

@@ -29,6 +29,10 @@ class ServiceSummary:
     volumes: list[str] = field(default_factory=list)
     #: feature -> provider of each declared feature this service serves
     features: dict[str, str] = field(default_factory=dict)
+    #: the secrets in .env its data volumes were initialized with (checked by `up`)
+    secrets: list[str] = field(default_factory=list)
+    #: how `up` probes it from this machine (hostprobe.ProbeSpec.to_dict), {} for none
+    probe: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,6 +48,10 @@ class State:
     compose_files: list[str] = field(default_factory=list)
     env_hash: str = ""
     lock_problems: list[str] = field(default_factory=list)
+    #: The digest of the inputs this state was written from (fresh.py).
+    inputs: str = ""
+    #: Files besides the fixed inputs whose content (or absence) that digest covers.
+    watched: list[str] = field(default_factory=list)
     #: False when state.json is missing or unreadable: paxx cannot tell its files from edits.
     recorded: bool = field(default=False, compare=False)
 
@@ -70,6 +78,8 @@ def load_state(root: Path) -> State:
             compose_files=list(raw.get("compose_files", [])),
             env_hash=str(raw.get("env_hash", "")),
             lock_problems=list(raw.get("lock_problems", [])),
+            inputs=str(raw.get("inputs", "")),
+            watched=[str(path) for path in raw.get("watched", [])],
             recorded=True,
         )
     except (TypeError, AttributeError):
@@ -81,6 +91,11 @@ def state_change(state: State) -> Change:
     payload: dict[str, Any] = {"version": STATE_VERSION, **asdict(state)}
     payload.pop("recorded")
     return Change((json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+
+
+def secret_fingerprint(value: str) -> str:
+    """A short hash of a secret, to tell whether the value in .env is the one recorded."""
+    return sha256(value.encode())[:12]
 
 
 def edited_files(root: Path, state: State) -> list[str]:

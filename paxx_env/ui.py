@@ -63,6 +63,13 @@ def print_status(report: ProjectStatus, json_output: bool, out: TextIO | None = 
         state = "running" if engine.forward_running else "stopped: `paxx up` restarts it"
         lines.append(f"ports forwarded over SSH to 127.0.0.1: {ports} ({state})")
     lines.append(table(rows, ["SERVICE", "PROVIDES", "STATE", "HEALTH", "PORTS", "URLS"]))
+    behind = report.docker_behind()
+    if behind:
+        lines.append(
+            f"docker: {', '.join(behind)}: health: starting until Docker's first health check "
+            f"(one interval after the start); paxx saw {'it' if len(behind) == 1 else 'them'} "
+            "answer"
+        )
     lines += [f"drift: {line}" for line in report.drift.messages()]
     out.write("\n".join(lines) + "\n")
 

@@ -70,6 +70,11 @@ def registry_transaction() -> Iterator[Registry]:
         apply_changes(home, {"projects.json": Change(data)}, where=str(home))
 
 
+def registered(root: Path) -> ProjectEntry | None:
+    """What the registry holds of the project at `root` (read without its lock)."""
+    return _load(state_home() / "projects.json").projects.get(str(root.resolve()))
+
+
 def _load(path: Path) -> Registry:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

@@ -3,6 +3,7 @@
 Where what is, bottom up (a module imports only from modules above it in this list):
 
     runner      run one command: wall time, peak RSS, output; the progress log
+    idle        how idle the CPUs are now (/proc/stat); waiting for them before a run
     stats       repeated values: median (min–max), units, a fitted line
     results     a page section, its targets, Markdown tables
     checkout    the paxx checkout: its root, its features, its source digest

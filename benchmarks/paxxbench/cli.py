@@ -40,6 +40,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rest", type=float, help="seconds to watch the stack at rest (default 60)"
     )
+    parser.add_argument(
+        "--second-engine",
+        metavar="DOCKER_HOST",
+        default="",
+        help="also measure the cold start (P1') on this engine, e.g. "
+        "unix:///run/offline-hub/docker-modern.sock; its images must be present",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        metavar="PERCENT",
+        type=float,
+        help="before each timed cold start, wait until the CPUs were this idle over 3 s "
+        "(a shared machine); the page shows the idle share of every run either way",
+    )
     args = parser.parse_args(argv)
     if args.repeat is None:
         args.repeat = 2 if args.quick else 5
@@ -49,6 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.rest = 20.0 if args.quick else 60.0
     if args.rest < 0:
         parser.error("--rest must not be negative")
+    if args.wait_idle is not None and not 0 < args.wait_idle < 100:
+        parser.error("--wait-idle must be a percentage between 0 and 100")
     return args
 
 
@@ -60,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when the page was written, 1 when a command failed, 130 on ^C."""
     args = parse_args(argv)
     bench = Bench(args.repeat, args.rest)
+    bench.second_engine = args.second_engine
+    bench.wait_idle = args.wait_idle
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_line = RunLine(
@@ -91,7 +109,8 @@ def run_bench(bench: Bench, run_line: RunLine) -> list[Section]:
     stack = bench.new_stack("stack", STACK_FEATURES)
     log(f"project {stack.name} in {stack.folder}; {bench.repeat} repetitions")
     facts = machine(bench, stack)
-    bench.start_interval = has_start_interval(facts)
+    bench.engine_label = f"Docker {facts['Docker Engine']}"
+    bench.start_interval = has_start_interval(bench.engine_label)
     image_rows = images(bench, stack)
     missing = [row[1] for row in image_rows if row[2] == ""]
     if missing:
@@ -114,7 +133,7 @@ def warm_up(bench: Bench) -> None:
     bench.paxx_cmd(scratch, "feature", "add", *all_features())
     bench.paxx_cmd(scratch, "status")
     bench.paxx_cmd(scratch, "--help")
-    run([bench.python, "-c", "import python_on_whales, structlog"], scratch.folder, bench.env())
+    run([bench.python, "-c", "import structlog"], scratch.folder, bench.env())
 
 
 def run_measures(bench: Bench, stack: Stack, measures: list[Measure]) -> list[Section]:

@@ -14,19 +14,24 @@ from paxxbench.runner import run
 from paxxbench.workbench import Bench, Stack
 
 
-def machine(bench: Bench, stack: Stack) -> dict[str, str]:
-    """The Machine table: CPU, memory, kernel, the stack's engine and Compose, paxx, Python."""
+def engine_label(bench: Bench, stack: Stack) -> str:
+    """The stack's engine as the page names it: `Docker 20.10.24 (API 1.41)`."""
     version: dict[str, Any] = json.loads(
         bench.docker("version", "--format", "{{json .}}", stack=stack).stdout
     )
     server = version.get("Server") or {}
+    return f"Docker {server.get('Version', '?')} (API {server.get('ApiVersion', '?')})"
+
+
+def machine(bench: Bench, stack: Stack) -> dict[str, str]:
+    """The Machine table: CPU, memory, kernel, the stack's engine and Compose, paxx, Python."""
     os_name = _os_name()
     return {
         "CPUs": f"{os.cpu_count()} × {_cpu_model()}".rstrip(" ×"),
         "memory": _memory(),
         "kernel": f"{platform.system()} {platform.release()}"
         + (f" ({os_name})" if os_name else ""),
-        "Docker Engine": f"{server.get('Version', '?')} (API {server.get('ApiVersion', '?')})",
+        "Docker Engine": engine_label(bench, stack).removeprefix("Docker "),
         "Docker Compose": bench.docker("compose", "version", "--short", stack=stack).stdout.strip(),
         "paxx": run([bench.paxx, "--version"], stack.folder, bench.env(stack))
         .stdout.strip()
@@ -35,9 +40,9 @@ def machine(bench: Bench, stack: Stack) -> dict[str, str]:
     }
 
 
-def has_start_interval(facts: dict[str, str]) -> bool:
-    """Whether the engine of the Machine table takes a health check's start_interval."""
-    api = re.findall(r"\d+", facts["Docker Engine"].partition("API ")[2])
+def has_start_interval(label: str) -> bool:
+    """Whether an engine (as engine_label names it) takes a health check's start_interval."""
+    api = re.findall(r"\d+", label.partition("API ")[2])
     return tuple(int(part) for part in api[:2]) >= (1, 44)
 
 

@@ -112,6 +112,11 @@ def reproduce(sections: list[Section]) -> list[str]:
         "./scripts/dev bench                # full run: 5 repetitions, 60 s at rest",
         "./scripts/dev bench --quick        # 2 repetitions, 20 s at rest",
         "./scripts/dev bench --repeat 9     # more repetitions",
+        "# P1' on a second engine too (here Docker 26 beside 20.10: "
+        "../shared/offline-hub/modern-engine up),",
+        "# each timed cold start once the CPUs were 90 % idle over 3 s (a shared machine):",
+        "./scripts/dev bench --second-engine unix:///run/offline-hub/docker-modern.sock "
+        "--wait-idle 90",
         ".venv/bin/python benchmarks/bench.py --help",
         "```",
         "",

@@ -12,7 +12,9 @@ from paxxbench.stats import fmt
 
 #: `paxx up` prints `SERVICE ... healthy in 1.2 s` for each service.
 HEALTHY_IN = re.compile(r"^(\S+)\s+healthy in ([\d.]+) s", re.MULTILINE)
-_VERBOSE = re.compile(r"^\S+ (run|exit|compose)\s+(.*)$")
+_VERBOSE = re.compile(r"^\S+ (run|exit)\s+(.*)$")
+#: Compose's subcommands paxx runs; a Compose call is named by the one in its argv.
+_COMPOSE_ACTIONS = ("up", "pull", "logs", "version")
 
 #: what was called (`docker ps ...`), and the seconds it took, or None when not logged
 Call = tuple[str, float | None]
@@ -23,29 +25,33 @@ def healthy_in(stderr: str) -> list[tuple[str, float]]:
     return [(name, float(seconds)) for name, seconds in HEALTHY_IN.findall(stderr)]
 
 
+def call_name(argv: list[str]) -> str:
+    """`docker ps --all`; for Compose, `docker compose up` (its files and project skipped)."""
+    if argv[1:2] == ["compose"]:
+        action = next((a for a in argv[2:] if a in _COMPOSE_ACTIONS), "?")
+        return f"docker compose {action}"
+    return " ".join(argv[:3])
+
+
 def docker_calls(stderr: str) -> list[Call]:
     """The engine calls a `paxx -v` run logged: (what, seconds or None when not logged)."""
     calls: list[Call] = []
-    pending: tuple[str, float] | None = None
-    compose: tuple[str, float] | None = None
+    pending: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for line in stderr.splitlines():
         match = _VERBOSE.match(line.strip())
         if not match:
             continue
         stamp = clock(line.split()[0])
         kind, rest = match.groups()
-        if compose is not None:  # a Compose call lasts until paxx logs its next step
-            calls.append((compose[0], stamp - compose[1]))
-            compose = None
+        argv = re.findall(r"'([^']*)'", rest)
+        # `exit` logs the first three words of the argv `run` logged: that pairs them up,
+        # also when calls overlap (several run at once from threads).
+        key = " ".join(argv[:3])
         if kind == "run":
-            argv = re.findall(r"'([^']*)'", rest)
-            pending = (" ".join(argv[:3]), stamp)
-        elif kind == "exit" and pending is not None:
-            calls.append((pending[0], stamp - pending[1]))
-            pending = None
-        elif kind == "compose":
-            action = re.search(r"action=(\S+)", rest)
-            compose = (f"docker compose {action[1] if action else '?'} (python-on-whales)", stamp)
+            pending[key].append((call_name(argv), stamp))
+        elif pending[key]:
+            name, began = pending[key].pop(0)
+            calls.append((name, stamp - began))
     return calls
 
 
@@ -78,13 +84,21 @@ def up_timeline(result: Run) -> list[tuple[str, float]]:
         match = _VERBOSE.match(line.strip())
         if match:
             marks.append((match[1], clock(line.split()[0]), match[2]))
-    compose = next((i for i, mark in enumerate(marks) if mark[0] == "compose"), None)
-    if compose is None:
+    starts = [i for i, (kind, _, text) in enumerate(marks) if kind == "run" and _is_up(text)]
+    if not starts:
         return []
+    up = marks[starts[0]][1]
+    after_up = next(
+        (
+            stamp
+            for kind, stamp, text in marks[starts[0] :]
+            if kind == "exit" and "'compose'" in text
+        ),
+        up,
+    )
     start = clock(datetime.datetime.fromtimestamp(result.started_at).strftime("%H:%M:%S.%f"))
     end = start + result.wall
-    first, up = marks[0][1], marks[compose][1]
-    after_up = marks[compose + 1][1] if compose + 1 < len(marks) else end
+    first = marks[0][1]
     table_at = max(
         (
             stamp
@@ -94,16 +108,24 @@ def up_timeline(result: Run) -> list[tuple[str, float]]:
         default=end,
     )
     return [
-        ("start-up: interpreter, imports (here with -v: structlog too), CLI", first - start),
+        ("start-up: interpreter, imports (here with -v: typer and structlog too)", first - start),
         (
-            "engine check, rendering, pre-start checks (ports, volumes, images), "
-            "importing python-on-whales",
+            "before Compose: the engine (context, containers, volumes, images, version); "
+            "a sync when the folder changed",
             up - first,
         ),
-        ("`docker compose up` through python-on-whales", after_up - up),
-        ("waiting until healthy (polling, `docker exec` probes)", table_at - after_up),
+        ("`docker compose up --detach`", after_up - up),
+        (
+            "waiting until every service answers (host probes, `docker inspect`)",
+            table_at - after_up,
+        ),
         ("the final status table, exit", end - table_at),
     ]
+
+
+def _is_up(text: str) -> bool:
+    argv = re.findall(r"'([^']*)'", text)
+    return argv[1:2] == ["compose"] and "up" in argv[2:]
 
 
 def phases_table(phases: list[tuple[str, float]]) -> str:

@@ -57,6 +57,17 @@ def postgres_ready(port: int, user: str, database: str) -> Probe:
     return probe
 
 
+def smtp_ready(port: int) -> Probe:
+    """Connect and wait for the server's greeting: ready on 220."""
+
+    def probe() -> bool:
+        with socket.create_connection(("127.0.0.1", port), ATTEMPT_TIMEOUT) as sock:
+            sock.settimeout(ATTEMPT_TIMEOUT)
+            return sock.recv(4)[:3] == b"220"
+
+    return probe
+
+
 def http_ready(port: int, path: str) -> Probe:
     """GET http://127.0.0.1:PORT/PATH: ready on status 200."""
 
@@ -91,8 +102,8 @@ PROBES: dict[str, tuple[str, Callable[[Mapping[str, str]], Probe]]] = {
         lambda env: http_ready(int(env["PAXX_MINIO_PORT"]), "/minio/health/ready"),
     ),
     "mailpit": (
-        "GET /readyz on the UI port → 200",
-        lambda env: http_ready(int(env["PAXX_MAILPIT_UI_PORT"]), "/readyz"),
+        "SMTP greeting → 220 (its web UI answers earlier)",
+        lambda env: smtp_ready(int(env["PAXX_MAILPIT_SMTP_PORT"])),
     ),
     "meilisearch": (
         "GET /health → 200",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from paxxbench.measure import Measure
 from paxxbench.measures import (
     cold_up,
+    cold_up_second,
     feature_add,
     memory,
     noop_up,
@@ -22,6 +23,7 @@ from paxxbench.measures import (
 
 MEASURES: list[Measure] = [
     cold_up.MEASURE,
+    cold_up_second.MEASURE,
     noop_up.MEASURE,
     status.MEASURE,
     startup.MEASURE,

@@ -82,6 +82,11 @@ class Bench:
             self.python = sys.executable
         self.stacks: list[Stack] = []  # projects that may own containers, volumes, networks
         self.start_interval = True  # whether the engine has a health-check start_interval
+        self.engine_label = "Docker"  # the engine, as the page names it (machine.engine_label)
+        #: DOCKER_HOST of a second engine the cold start is measured on too ("" for none)
+        self.second_engine = ""
+        #: how idle (%) the CPUs must be before a timed cold start; None: do not wait
+        self.wait_idle: float | None = None
         self.counter = 0
         self.base_env = clean_environment(os.environ, self.tmp)
 

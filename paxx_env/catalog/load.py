@@ -24,6 +24,7 @@ from paxx_env.catalog.schema import (
     ServiceMeta,
 )
 from paxx_env.errors import ConfigError
+from paxx_env.hostprobe import spec_problem
 from paxx_env.names import NAME
 from paxx_env.paths import catalog_root
 
@@ -77,6 +78,10 @@ def load_service(path: Path) -> Service:
         raise ConfigError(f"{where}: x-paxx.{_first_error(exc)}", CATALOG_HINT) from None
     check_compose(where, data, meta)
     check_templates(where, meta)
+    if meta.probe is not None:
+        problem = spec_problem(meta.probe, set(meta.ports), {*meta.secrets, *meta.defaults})
+        if problem:
+            raise ConfigError(f"{where}: x-paxx.probe{problem}", CATALOG_HINT)
     return Service(name=name, compose=data, meta=meta, source=where)
 
 

@@ -16,6 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from paxx_env.envhash import catalog_version
+from paxx_env.hostprobe import ProbeSpec
 from paxx_env.names import ENV_KEY, NAME
 
 PORT_SPEC = re.compile(
@@ -56,6 +57,8 @@ class ServiceMeta(_Strict):
     #: Secrets the image can read from a file: secret -> the variable naming that file
     #: (POSTGRES_PASSWORD -> POSTGRES_PASSWORD_FILE). A Swarm stack mounts them as files.
     secret_files: dict[str, str] = Field(default_factory=dict)
+    #: how paxx sees from this machine that the service answers (hostprobe.py)
+    probe: dict[str, str | int] | None = None
 
     @field_validator("secrets")
     @classmethod
@@ -233,6 +236,11 @@ class Service:
     def image(self) -> str:
         """The image reference from the service file."""
         return str(self.compose["image"])
+
+    @cached_property
+    def probe(self) -> ProbeSpec | None:
+        """How paxx probes the service from this machine, when the file declares it."""
+        return ProbeSpec.from_dict(self.meta.probe) if self.meta.probe else None
 
 
 @dataclass(frozen=True)

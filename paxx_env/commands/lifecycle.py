@@ -39,16 +39,19 @@ def up(
 ) -> None:
     """Start the declared services and wait until every one is healthy.
 
-    Regenerates what the declaration implies, pulls only missing images, starts the
-    containers and shows one line per service until it is healthy. On failure it names the
-    service and shows its last health-check output and log lines; the others keep running.
-    With --target swarm, deploys them as a stack on the engine's Swarm instead.
+    Regenerates what the declaration implies (unless nothing changed since the last time),
+    pulls only missing images, starts the containers and shows one line per service until
+    it answers. On failure it names the service and shows its last health-check output and
+    log lines; the others keep running. With --target swarm, deploys them as a stack on the
+    engine's Swarm instead.
     """
     from paxx_env import lifecycle
     from paxx_env.errors import UsageError
     from paxx_env.lastup import SWARM, LastUp, choose_target
     from paxx_env.ui import Progress
 
+    if not force and target is None and not publish and _up_quickly(services or [], timeout):
+        return
     catalog = common.load_catalog()
     with common.project_session(catalog) as project:
         chosen = choose_target(project.root, LastUp.load(project.root), target, "up")
@@ -69,6 +72,25 @@ def up(
             result = lifecycle.up(project, catalog, services or [], timeout, force, progress)
     common.print_result(result)
     common.print_status(project.root, False, result.state, result.env_hash)
+
+
+def _up_quickly(services: list[str], timeout: int) -> bool:
+    """`up` without a sync when the folder is what the last one left (quickstart.py)."""
+    from paxx_env.paths import find_root
+    from paxx_env.quickstart import prepare
+    from paxx_env.ui import Progress
+
+    root = find_root(common.start())
+    if root is None:
+        return False
+    with common.locked(root):
+        quick = prepare(root, services)
+        if quick is None:
+            return False
+        with Progress(quick.targets) as progress:
+            quick.run(timeout, progress)
+    common.print_status(root, False, quick.state, quick.state.env_hash)
+    return True
 
 
 def _up_swarm(

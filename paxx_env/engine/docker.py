@@ -1,7 +1,6 @@
 """The one runner of the docker CLI: argv as a list, logged, errors carrying argv and output.
 
-Starting containers goes through python-on-whales (see compose.py), which builds its own
-argv; importing it costs about 300 ms, so every other call runs the docker CLI from here.
+Every engine and Compose call paxx makes runs the docker CLI from here.
 """
 
 from __future__ import annotations

@@ -87,7 +87,9 @@ def up(
     stack_file = _stack_file(result, catalog, published, origin)
     _check_origin(stack, origin)
     volumes = [f"{stack}_{v}" for s in declared for v in catalog.services[s].volumes]
-    prestart.check_secrets_match_volumes(result, catalog, declared, volumes_created(volumes))
+    prestart.check_secrets_match_volumes(
+        result.state, result.values, declared, volumes_created(volumes)
+    )
     variables = _variables(stack_file, result.values)
     # Recorded before anything is created: a stack that is half deployed, or does not
     # become healthy, is still there, and `paxx down` must find it.

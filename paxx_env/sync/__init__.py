@@ -24,10 +24,12 @@ from paxx_env import log
 from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
 from paxx_env.envblock import render_block
+from paxx_env.fresh import inputs_digest
 from paxx_env.fsio import SECRET_MODE, Change, apply_changes, read_bytes, sha256
 from paxx_env.generations import DECLARATION, plan_record
 from paxx_env.lockfile import Lock, check_lock, mismatches
 from paxx_env.paths import BACKUP_DIR, ENGINE_OVERLAY, ENV_FILE, LOCK_FILE, STATE_FILE
+from paxx_env.projectconf import MYPY_FILES
 from paxx_env.render import INPUT_KINDS, Render, expand, resolve_values
 from paxx_env.state import ServiceSummary, State, load_state, state_change
 from paxx_env.sync import declared, envfile, files, inputs
@@ -124,6 +126,7 @@ def sync(
         secrets = {e.key: values[e.key] for e in owned if e.kind == "secret"} | retained
         records = inputs.secret_records(state, secrets, filled.generated)
         new_state = _new_state(catalog, plan, overlay, values, compose_files, records)
+        _record_inputs(project, new_state, changes)
         log.debug("write", files=sorted(changes.changes), generated=sorted(filled.generated))
         _apply(root, changes, new_state, env, force, state.recorded, _desired(plan, overlay))
         registry.projects[str(root.resolve())] = ProjectEntry(
@@ -132,6 +135,19 @@ def sync(
         )
     notes = filled.notes + changes.notes
     return SyncResult(root, plan.render, values, new_state, changes.actions, notes)
+
+
+def _record_inputs(project: Project, new_state: State, changes: ChangeSet) -> None:
+    """The digest of the folder as this sync leaves it (fresh.py), in `new_state`.
+
+    Besides the fixed inputs it covers what the sync looked at: where the app package may
+    be, and mypy's own configuration files.
+    """
+    new_state.watched = sorted(
+        {f"{folder}/__init__.py" for folder in project.package_candidates} | set(MYPY_FILES)
+    )
+    planned = {path: change.content for path, change in changes.changes.items()}
+    new_state.inputs = inputs_digest(project.root, planned, new_state.watched)
 
 
 def _new_state(
@@ -252,5 +268,7 @@ def _summaries(
             urls={label: expand(t, values) for label, t in sorted(render.urls[name].items())},
             volumes=list(render.volumes[name]),
             features=dict(render.serving.get(name, {})),
+            secrets=list(service.meta.secrets),
+            probe=service.probe.to_dict() if service.probe else {},
         )
     return summaries

@@ -14,11 +14,10 @@ from paxx_env.catalog import Catalog
 from paxx_env.declaration import Project
 from paxx_env.envblock import EnvDocument
 from paxx_env.errors import ConfigError
-from paxx_env.fsio import sha256
 from paxx_env.names import project_slug
 from paxx_env.ports import describe_holder, pick_port, port_is_free
 from paxx_env.render import INPUT_KINDS, EnvEntry, Render, expand
-from paxx_env.state import State
+from paxx_env.state import State, secret_fingerprint
 from paxx_env.userstate import Registry
 
 SECRET_BYTES = 24  # 192 random bits, URL-safe text
@@ -136,11 +135,6 @@ def retained_secrets(catalog: Catalog, render: Render, env_doc: EnvDocument) -> 
             if key in env_doc.block and key not in active:
                 kept[key] = env_doc.block[key]
     return kept
-
-
-def secret_fingerprint(value: str) -> str:
-    """A short hash of a secret, to tell whether the value in .env is the one recorded."""
-    return sha256(value.encode())[:12]
 
 
 def secret_records(state: State, current: dict[str, str], generated: list[str]) -> dict[str, str]:

@@ -1,196 +1,261 @@
-"""Readiness on the engine at hand: the start_interval overlay, or paxx's own probes.
+"""Readiness from this machine: the declared host probes, and `paxx up` waiting on them.
 
-Engines with API 1.44 or later (Docker Engine 25+) take a health-check start_interval: paxx
-adds one in the per-machine overlay and leaves the checks to Docker. Older engines reject
-it, and there `paxx up` runs each service's health check itself with `docker exec` while it
-waits. Each test asks the engine for its API version (live.conftest.ENGINE) and checks the
-path that engine takes; CI runs the live suite on Docker 20.10 and on Docker 26, so both
-paths run for real.
+Redis and PostgreSQL are the real programs; MinIO, Mailpit, Meilisearch and Jaeger are the
+offline hub's stand-ins. The `slow` service of a small catalog of the test's own (Python's
+http.server in the Mailpit stand-in's image, which has Python) answers HTTP only some seconds
+after its container starts while its Docker health check (`true`) passes at once: `paxx up`
+must wait for the answer, not for Docker. Those tests run on the default engine (20.10 here)
+and on the modern one (26, with start_interval) when it runs.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
+import re
+import smtplib
 import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from conftest import run_cli
-from live.conftest import ENGINE, PROJECT_LABEL, env_of
-from paxx_env.render import HEALTH_POLICY, START_INTERVAL, engine_overlay
+from conftest import Runner, run_cli
+from live.conftest import env_of
+from paxx_env.hostprobe import ProbeSpec, attempt
+from paxx_env.state import load_state
 
 Make = Callable[..., Path]
-OVERLAY = ".paxx/local/engine.yaml"
-SERVICES = ("mailpit", "redis")  # cache + email: two services, each with a health check
+MODERN = "unix:///run/offline-hub/docker-modern.sock"
+SIX = ("cache", "db", "storage", "email", "search", "tracing")
 
 
-def docker_that_records(tmp_path: Path) -> tuple[dict[str, str], Callable[[], list[list[str]]]]:
-    """A PATH whose first `docker` notes its arguments, then runs the real one.
+def _get(url: str, headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return int(response.status)
 
-    paxx's probes are `docker exec` runs of the CLI; the engine cannot tell them from its
-    own health checks (both are execs), so the CLI's record of what paxx ran is the evidence.
-    Returns the PATH and a function that reads back every argv run so far.
-    """
-    real = shutil.which("docker")
-    assert real, "the docker CLI is on PATH"
-    record = tmp_path / "docker-argv"
-    wrapper = tmp_path / "bin" / "docker"
-    wrapper.parent.mkdir()
-    # One line per run (one write, as probes run in parallel), arguments separated by
-    # the ASCII unit separator (0x1f).
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        "line=$(printf '%s\\037' \"$@\")\n"
-        f"printf '%s\\n' \"$line\" >> '{record}'\n"
-        f"exec '{real}' \"$@\"\n"
+
+def _redis(values: dict[str, str]) -> None:
+    import redis
+
+    assert redis.Redis.from_url(values["REDIS_URL"]).ping() is True
+
+
+def _postgres(values: dict[str, str]) -> None:
+    import psycopg
+
+    with psycopg.connect(values["DATABASE_URL"], connect_timeout=5) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+
+
+def _minio(values: dict[str, str]) -> None:
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=values["AWS_ENDPOINT_URL_S3"],
+        aws_access_key_id=values["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=values["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
     )
-    wrapper.chmod(0o755)
-
-    def runs() -> list[list[str]]:
-        lines = record.read_text().splitlines() if record.exists() else []
-        return [line.split("\x1f")[:-1] for line in lines]
-
-    return {"PATH": f"{wrapper.parent}:{os.environ['PATH']}"}, runs
+    assert "Buckets" in s3.list_buckets()
 
 
-def containers_of(project: str) -> dict[str, dict[str, Any]]:
-    """`docker inspect` of the project's containers, by Compose service."""
-    ids = subprocess.run(
-        ["docker", "ps", "--quiet", "--filter", f"label={PROJECT_LABEL}={project}"],
+def _mailpit(values: dict[str, str]) -> None:
+    with smtplib.SMTP("127.0.0.1", int(values["SMTP_PORT"]), timeout=5) as smtp:
+        assert smtp.noop()[0] == 250
+    assert _get(f"{values['MAILPIT_URL']}/api/v1/messages") == 200
+
+
+def _meilisearch(values: dict[str, str]) -> None:
+    key = {"Authorization": f"Bearer {values['MEILI_MASTER_KEY']}"}
+    assert _get(f"{values['MEILI_URL']}/version", key) == 200
+
+
+def _jaeger(values: dict[str, str]) -> None:
+    assert _get(f"http://127.0.0.1:{values['PAXX_JAEGER_UI_PORT']}/api/services") == 200
+
+
+#: What the app does first with each service: it must work the moment the probe says ready.
+CLIENTS = {
+    "redis": _redis,
+    "postgres": _postgres,
+    "minio": _minio,
+    "mailpit": _mailpit,
+    "meilisearch": _meilisearch,
+    "jaeger": _jaeger,
+}
+
+
+def test_standin_and_real_services_answer_their_probe_only_when_a_client_works(
+    live: Make,
+) -> None:
+    root = live("probes", *SIX)
+    # Plain Compose starts them, so nothing but the probe decides when to look.
+    subprocess.run(
+        ["docker", "compose", "up", "--detach"], cwd=root, check=True, capture_output=True
+    )
+    values = env_of(root)
+    state = load_state(root)
+    assert sorted(state.services) == sorted(CLIENTS)
+    deadline = time.monotonic() + 120
+    for service, summary in sorted(state.services.items()):
+        probe = attempt(ProbeSpec.from_dict(summary.probe), values)
+        ready, answer = probe()
+        while not ready and time.monotonic() < deadline:
+            time.sleep(0.05)
+            ready, answer = probe()
+        assert ready, f"{service}: {answer}"
+        CLIENTS[service](values)  # at once, first try
+    wrong = attempt(
+        ProbeSpec("resp", "PORT", password="PASSWORD"),
+        {"PORT": values["PAXX_REDIS_PORT"], "PASSWORD": "not-the-password"},
+    )
+    ready, answer = wrong()
+    assert not ready and answer.startswith("-WRONGPASS")
+
+
+# ----------------------------------------------------------------------------- `paxx up`
+
+SLOW_SERVER = (
+    "import http.server, time\n"
+    "time.sleep({delay})\n"
+    "class Handler(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        self.send_response(200 if self.path == '/ready' else 404)\n"
+    "        self.end_headers()\n"
+    "    def log_message(self, *args):\n"
+    "        pass\n"
+    "http.server.HTTPServer(('0.0.0.0', 8080), Handler).serve_forever()\n"
+)
+
+
+def slow_catalog(folder: Path, delay: float, path: str = "/ready") -> Path:
+    """A catalog of one service that answers HTTP `delay` s after its start, healthy at once."""
+    (folder / "services").mkdir(parents=True)
+    (folder / "profiles" / "slow").mkdir(parents=True)
+    service = {
+        "image": "axllent/mailpit:v1.27",
+        "entrypoint": ["python3", "-c", SLOW_SERVER.format(delay=delay)],
+        "ports": ["127.0.0.1:${PAXX_SLOW_PORT}:8080"],
+        "healthcheck": {"test": ["CMD", "true"]},
+        "x-paxx": {
+            "summary": f"answers HTTP {delay} s after it starts",
+            "ports": {"PAXX_SLOW_PORT": 18080},
+            "probe": {"protocol": "http", "port": "PAXX_SLOW_PORT", "path": path},
+        },
+    }
+    (folder / "services" / "slow.yaml").write_text(json.dumps(service))  # JSON is YAML
+    (folder / "profiles" / "slow" / "profile.toml").write_text(
+        'summary = "a slow service"\nservices = ["slow"]\n'
+    )
+    return folder
+
+
+def _modern_running() -> bool:
+    done = subprocess.run(
+        ["docker", "-H", MODERN, "version", "--format", "{{.Server.Version}}"],
+        capture_output=True,
+        text=True,
+    )
+    return done.returncode == 0
+
+
+@pytest.fixture(params=["default", "modern"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The engine of the test: the default one, or the modern one (Docker 26) when it runs."""
+    if request.param == "modern":
+        if not _modern_running():
+            pytest.skip("the modern engine is not running (../shared/offline-hub/modern-engine up)")
+        monkeypatch.setenv("DOCKER_HOST", MODERN)
+    else:
+        monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    return request.param
+
+
+def docker_health(root: Path) -> str:
+    project = env_of(root)["COMPOSE_PROJECT_NAME"]
+    return subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.Health.Status}}", f"{project}-slow-1"],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split()
-    items = json.loads(
-        subprocess.run(
-            ["docker", "inspect", *ids], capture_output=True, text=True, check=True
-        ).stdout
-    )
-    return {item["Config"]["Labels"]["com.docker.compose.service"]: item for item in items}
+    ).stdout.strip()
 
 
-def seconds(duration: str) -> float:
-    """A Compose duration of paxx's health policy ("10s", "500ms") in seconds."""
-    if duration.endswith("ms"):
-        return int(duration[:-2]) / 1000
-    assert duration.endswith("s"), duration
-    return float(duration[:-1])
+def test_up_says_healthy_only_once_the_service_answers_here(
+    engine: str, live: Make, paxx: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAXX_CATALOG", str(slow_catalog(tmp_path / "catalog", delay=4)))
+    root = live("slow", "slow")
+    result = paxx(root, "up", "--timeout", "60")
+    assert result.code == 0, result.output
+    # Answering now, as `up` said, and not before: the server sleeps 4 s after the start.
+    values = env_of(root)
+    assert attempt(ProbeSpec("http", "P", path="/ready"), {"P": values["PAXX_SLOW_PORT"]})()[0]
+    (seconds,) = re.findall(r"slow +healthy in ([\d.]+) s", result.err)
+    assert float(seconds) >= 4.0
+    # Docker ran its own check (or will, one interval after the start on engines before 25);
+    # `paxx status` says healthy either way: paxx saw it answer.
+    if engine == "modern":
+        assert docker_health(root) == "healthy"
+    status = json.loads(paxx(root, "status", "--json").out)
+    assert status["services"][0]["health"] == "healthy"
 
 
-def moment(text: str) -> datetime:
-    """A timestamp from `docker inspect` (nanoseconds, 'Z' or ' +0000 UTC')."""
-    text = text.replace(" +0000 UTC", "Z").replace(" ", "T")
-    head, _, fraction = text.rstrip("Z").partition(".")
-    return datetime.fromisoformat(f"{head}.{(fraction + '000000')[:6]}+00:00")
-
-
-def test_up_takes_the_readiness_path_of_the_engine(live: Make, tmp_path: Path) -> None:
-    root = live("ready", "cache", "email")
-    path, docker_runs = docker_that_records(tmp_path)
-    up = run_cli(root, "up", "--timeout", "120", env=path)
-    assert up.code == 0, up.output
-    assert sorted(line.split()[0] for line in up.err.splitlines() if " healthy in " in line) == [
-        *SERVICES
-    ]
-    project = env_of(root)["COMPOSE_PROJECT_NAME"]
-    containers = containers_of(project)
-    assert sorted(containers) == list(SERVICES)
-    compose_files = env_of(root)["COMPOSE_FILE"].split(os.pathsep)
-    execs = [argv for argv in docker_runs() if argv[0] == "exec"]
-    probed = json.loads((root / ".paxx/local/last-up.json").read_text())["healthy"]
-
-    if ENGINE.start_interval:
-        # Rendered: the per-machine overlay sets start_interval for every service.
-        overlay = yaml.safe_load((root / OVERLAY).read_text())
-        assert overlay["services"] == {
-            service: {"healthcheck": {"start_interval": START_INTERVAL}} for service in SERVICES
-        }
-        assert OVERLAY in compose_files
-        interval = seconds(HEALTH_POLICY["interval"])
-        for service, item in containers.items():
-            # Accepted: the engine created the container with it...
-            assert item["Config"]["Healthcheck"]["StartInterval"] == int(
-                seconds(START_INTERVAL) * 1e9
-            ), service
-            # ...and acts on it: Docker's own check said healthy, and its first run came
-            # sooner than one interval (10 s) after the start, when it would come without.
-            health = item["State"]["Health"]
-            assert health["Status"] == "healthy", service
-            first = moment(health["Log"][0]["Start"])
-            assert (first - moment(item["State"]["StartedAt"])).total_seconds() < interval
-        # paxx ran no health check of its own.
-        assert execs == []
-        assert probed == []
-    else:
-        # The overlay carries no start_interval (this engine would refuse it, see below).
-        assert not (root / OVERLAY).exists() or "start_interval" not in (root / OVERLAY).read_text()
-        for service, item in containers.items():
-            assert not item["Config"]["Healthcheck"].get("StartInterval"), service
-        # paxx ran each service's own check in its container with `docker exec`...
-        ids = {item["Id"]: service for service, item in containers.items()}
-        assert {ids.get(argv[1]) for argv in execs} == set(SERVICES), execs
-        for argv in execs:
-            test = containers[ids[argv[1]]]["Config"]["Healthcheck"]["Test"]
-            assert argv[2:] == (["/bin/sh", "-c", test[1]] if test[0] == "CMD-SHELL" else test[1:])
-        # ...and recorded the containers it saw healthy that way, before Docker's first
-        # check (one interval after the start), for `paxx status` and the next `up`.
-        assert sorted(probed) == sorted(ids)
-        status = json.loads(run_cli(root, "status", "--json").out)
-        assert {s["name"]: s["health"] for s in status["services"]} == dict.fromkeys(
-            SERVICES, "healthy"
+def test_a_service_healthy_for_docker_that_never_answers_here_fails_with_the_answer(
+    engine: str, live: Make, paxx: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = slow_catalog(tmp_path / "catalog", delay=0, path="/not-there")
+    monkeypatch.setenv("PAXX_CATALOG", str(catalog))
+    root = live("deaf", "slow")
+    result = paxx(root, "up", "--timeout", "15")
+    assert result.code == 1
+    port = env_of(root)["PAXX_SLOW_PORT"]
+    error = next(line for line in result.err.splitlines() if line.startswith("paxx: error:"))
+    if engine == "modern":  # Docker calls it healthy at once: paxx says so after 10 s
+        assert error == (
+            f"paxx: error: slow did not become healthy: healthy in its container, but no "
+            f"answer on 127.0.0.1:{port} (GET /not-there → 200)"
         )
+    else:  # Docker's first check comes after 10 s: the timeout comes first
+        assert error == "paxx: error: slow did not become healthy: not healthy after 15 s"
+    assert f"127.0.0.1:{port} (GET /not-there → 200): HTTP 404 Not Found" in result.err
 
 
-@pytest.mark.skipif(
-    ENGINE.start_interval,
-    reason=f"engine API {ENGINE.api} takes start_interval (1.44+): the refusal shown here exists "
-    "only on older engines; test_up_takes_the_readiness_path_of_the_engine shows it accepted",
-)
-def test_an_old_engine_refuses_the_overlay_paxx_renders_for_a_modern_one(live: Make) -> None:
-    root = live("refused", "cache")
-    assert run_cli(root, "up").code == 0
+def test_up_after_down_starts_without_rendering_and_a_change_renders_again(
+    engine: str, live: Make, paxx: Runner
+) -> None:
+    root = live("quick", "cache")
+    assert paxx(root, "up").code == 0
+    assert paxx(root, "down").code == 0
+    quick = run_cli(root, "-v", "up")
+    assert quick.code == 0, quick.output
+    assert " render " not in quick.err, quick.err
+    assert re.search(r"^redis +healthy in", quick.err, re.MULTILINE)
+    # `paxx up` through the fast entry point imports none of the heavy modules.
     assert run_cli(root, "down").code == 0
-    # What paxx would write on a modern engine, given to plain Compose on this one.
-    committed = yaml.safe_load((root / ".paxx/services/redis.yaml").read_text())
-    overlay = engine_overlay({"redis": committed["services"]["redis"]["image"]}, True)
-    assert overlay is not None
-    (root / OVERLAY).write_bytes(overlay)
-    files = env_of(root)["COMPOSE_FILE"] + os.pathsep + OVERLAY
-    done = subprocess.run(
-        ["docker", "compose", "up", "--detach", "redis"],
-        cwd=root,
-        env={**os.environ, "COMPOSE_FILE": files},
+    timed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "paxx_env", "-C", str(root), "up"],
         capture_output=True,
         text=True,
     )
-    assert done.returncode != 0
-    assert (
-        "can't set healthcheck.start_interval as feature require Docker Engine v25 or later"
-        in done.stderr
-    )
-
-
-def test_doctor_names_the_readiness_path_of_the_engine(live: Make) -> None:
-    root = live("doctor-ready")
-    doctor = run_cli(root, "doctor")
-    line = next(line for line in doctor.out.splitlines() if line[6:].startswith("readiness"))
-    if ENGINE.start_interval:
-        assert line == (
-            f"ok    readiness      start_interval overlay: engine API {ENGINE.api} takes a "
-            f"health-check start_interval, so {OVERLAY} sets {START_INTERVAL} and Docker runs "
-            "each check that often while a service starts; paxx runs no probes of its own"
-        )
-    else:
-        assert line == (
-            f"warn  readiness      paxx's own probes: engine API {ENGINE.api} has no health-check "
-            "start_interval (API 1.44+, Docker Engine 25), so Docker runs the first check one "
-            f"interval ({HEALTH_POLICY['interval']}) after a start; `paxx up` runs each check "
-            "itself with `docker exec` while it waits"
-        )
+    assert timed.returncode == 0, timed.stderr
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in timed.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "paxx_env" in imported
+    assert not imported & {"pydantic", "jinja2", "yaml", "tomlkit", "typer"}
+    assert re.search(r"^redis +healthy in", timed.stderr, re.MULTILINE)
+    # A changed input means a sync first.
+    with (root / ".env").open("a") as handle:
+        handle.write("MY_OWN=1\n")
+    full = run_cli(root, "-v", "up")
+    assert full.code == 0, full.output
+    assert " render " in full.err

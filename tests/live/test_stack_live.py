@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -224,7 +225,7 @@ def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(live: Ma
     subprocess.run(["docker", "stop", f"{project}-valkey-1"], capture_output=True, check=True)
     restarted = run_cli(root, "up")
     assert restarted.code == 0, restarted.output
-    assert "valkey    healthy in" in restarted.err
+    assert re.search(r"^valkey +healthy in", restarted.err, re.MULTILINE)
 
 
 def test_up_pulls_only_what_is_missing_and_says_so(live: Make) -> None:

@@ -67,6 +67,7 @@ def test_the_measures_run_in_the_order_the_stack_needs() -> None:
         "P5 feature add",
         "P5 synthetic catalog",
         "P1 cold start",
+        "P1' cold start on a second engine",
         "P2 no-op up",
         "P3 status",
         "steady state",
@@ -324,8 +325,12 @@ def test_importtime_offenders_are_ranked_by_median() -> None:
 
 VERBOSE_UP = """\
 10:00:00.500000 run                            argv=['docker', 'version', '--format', 'x']
+10:00:00.520000 run                            argv=['docker', 'image', 'inspect', 'redis:7']
 10:00:00.600000 exit                           argv=['docker', 'version', '--format'] code=0
+10:00:00.650000 exit                           argv=['docker', 'image', 'inspect'] code=0
 10:00:01.000000 compose                        action=up project=p
+10:00:01.000100 run                            argv=['docker', 'compose', '--project-name', 'p', '--file', 'up.yaml', 'up', '--detach']
+10:00:03.000000 exit                           argv=['docker', 'compose', '--project-name'] code=0
 10:00:03.000000 run                            argv=['docker', 'inspect', '--type', 'container']
 10:00:03.050000 exit                           argv=['docker', 'inspect', '--type'] code=0
 10:00:04.000000 run                            argv=['docker', 'ps', '--all', '--format', '{{json .}}']
@@ -339,13 +344,15 @@ def test_the_engine_calls_of_a_verbose_run() -> None:
     calls = paxxlog.docker_calls(VERBOSE_UP)
     assert calls == [
         ("docker version --format", pytest.approx(0.1)),
-        ("docker compose up (python-on-whales)", pytest.approx(2.0)),
+        ("docker image inspect", pytest.approx(0.13)),
+        ("docker compose up", pytest.approx(2.0, abs=0.001)),
         ("docker inspect --type", pytest.approx(0.05)),
         ("docker ps --all", pytest.approx(0.1)),
     ]
     assert paxxlog.describe_calls([*calls, ("docker ps --all", None)]) == (
         "1 × `docker version --format`, 100 ms in all; "
-        "1 × `docker compose up (python-on-whales)`, 2.00 s in all; "
+        "1 × `docker image inspect`, 130 ms in all; "
+        "1 × `docker compose up`, 2.00 s in all; "
         "1 × `docker inspect --type`, 50 ms in all; 2 × `docker ps --all`, 100 ms in all"
     )
     assert paxxlog.healthy_in(VERBOSE_UP) == [("redis", 2.5), ("postgres", 3.0)]

@@ -337,3 +337,67 @@ def test_defaults_that_would_share_a_variable_are_rejected(tmp_path: Path) -> No
     assert caught.value.message == (
         "profiles/feat/profile.toml: default: feat on svc and more on other would both set SVC_URL"
     )
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG.services))
+def test_every_service_declares_a_probe_on_one_of_its_ports(name: str) -> None:
+    service = CATALOG.services[name]
+    assert service.probe is not None, f"{name}: `paxx up` would fall back to docker exec"
+    assert service.probe.port in service.meta.ports
+
+
+PROBED = (
+    GOOD
+    + "  secrets: [SVC_PASSWORD]\n  probe: {protocol: resp, port: PAXX_SVC_PORT, password: SVC_PASSWORD}\n"
+)
+
+
+def test_a_declared_probe_loads_as_its_spec(tmp_path: Path) -> None:
+    service = load_catalog(write_catalog(tmp_path, PROBED)).services["svc"]
+    assert service.probe is not None
+    assert service.probe.to_dict() == {
+        "protocol": "resp",
+        "port": "PAXX_SVC_PORT",
+        "password": "SVC_PASSWORD",
+    }
+
+
+@pytest.mark.parametrize(
+    ("probe", "message"),
+    [
+        (
+            "{protocol: tcp, port: PAXX_SVC_PORT}",
+            "x-paxx.probe.protocol: must be one of http, resp, postgres, smtp",
+        ),
+        (
+            "{protocol: resp, port: PAXX_OTHER_PORT}",
+            "x-paxx.probe.port: 'PAXX_OTHER_PORT' is not one of the service's ports",
+        ),
+        ("{protocol: http, port: PAXX_SVC_PORT}", "x-paxx.probe: protocol http needs path"),
+        (
+            "{protocol: http, port: PAXX_SVC_PORT, path: health}",
+            "x-paxx.probe.path: must start with /",
+        ),
+        (
+            "{protocol: http, port: PAXX_SVC_PORT, path: /health, status: 999}",
+            "x-paxx.probe.status: must be an HTTP status (100-599)",
+        ),
+        (
+            "{protocol: http, port: PAXX_SVC_PORT, path: /, password: SVC_PASSWORD}",
+            "x-paxx.probe.password: not a field of protocol http",
+        ),
+        (
+            "{protocol: resp, port: PAXX_SVC_PORT, password: OTHER_PASSWORD}",
+            "x-paxx.probe.password: 'OTHER_PASSWORD' is not a secret or default of the service",
+        ),
+        (
+            "{protocol: postgres, port: PAXX_SVC_PORT, user: SVC_PASSWORD}",
+            "x-paxx.probe: protocol postgres needs database",
+        ),
+    ],
+)
+def test_bad_probes_are_rejected_naming_the_key(tmp_path: Path, probe: str, message: str) -> None:
+    service = GOOD + f"  secrets: [SVC_PASSWORD]\n  probe: {probe}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_catalog(write_catalog(tmp_path, service))
+    assert caught.value.message == f"services/svc.yaml: {message}"

@@ -8,7 +8,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from paxxbench.engine import ExecEvents
+from paxxbench.engine import ExecEvents, wait_docker_healthy
+from paxxbench.idle import wait_until_idle
 from paxxbench.paxxlog import healthy_in
 from paxxbench.probes import PROBES, Probe, Watcher
 from paxxbench.runner import BenchError, Run, log
@@ -39,6 +40,12 @@ class ColdRuns:
     paxx_exec_gap: dict[str, list[float]] = field(default_factory=_per_service)
     #: how long `paxx up` went on after the last service answered the host probe
     paxx_after_ready: list[float] = field(default_factory=list)
+    #: how long after `paxx up` returned Docker itself said every service healthy
+    docker_after: list[float] = field(default_factory=list)
+    #: runs after which Docker did not say so within wait_docker_healthy's time
+    docker_never: int = 0
+    #: the share of CPU time idle just before each timed run (idle.py)
+    idle: list[float] = field(default_factory=list)
 
 
 def host_probes(stack: Stack) -> dict[str, Probe]:
@@ -56,10 +63,15 @@ def cold_runs(bench: Bench, stack: Stack) -> ColdRuns:
         "own readiness": _own_readiness,
     }
     kinds = list(ways)
+    # Untimed: the first `up` on an engine writes the per-machine overlay for it (a
+    # start_interval on engines >= 25); every timed way then runs the same files.
+    bench.reset(stack)
+    bench.paxx_cmd(stack, "up", timeout=400)
     for i in range(bench.repeat):
         for kind in kinds[i % 3 :] + kinds[: i % 3]:  # rotate the order between repetitions
             bench.reset(stack)
-            log(f"P1 run {i + 1}/{bench.repeat}: {kind}")
+            cold.idle.append(wait_until_idle(bench.wait_idle))
+            log(f"P1 run {i + 1}/{bench.repeat}: {kind} ({cold.idle[-1]:.0f} % idle)")
             ways[kind](bench, stack, cold)
     bench.reset(stack)
     return cold
@@ -70,8 +82,15 @@ def _paxx_up(bench: Bench, stack: Stack, cold: ColdRuns) -> None:
     observer = Watcher(host_probes(stack), time.perf_counter(), interval=0.05)
     events = ExecEvents(bench, stack)
     result = bench.paxx_cmd(stack, "up", timeout=400)
+    returned = time.perf_counter()
     execs = events.stop()
     ready = observer.join()
+    try:
+        wait_docker_healthy(bench, stack)  # polls every 0.5 s
+        cold.docker_after.append(time.perf_counter() - returned)
+    except BenchError as exc:  # Docker's own check failed (a loaded machine): say so, go on
+        log(f"P1: {exc}")
+        cold.docker_never += 1
     cold.paxx.append(result)
     if len(ready) == len(PROBES):
         cold.paxx_after_ready.append(result.wall - max(ready.values()))

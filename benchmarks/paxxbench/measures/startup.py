@@ -18,8 +18,12 @@ def measure_startup(bench: Bench, stack: Stack) -> Section:
         "`paxx --version`": [bench.paxx, "--version"],
         "`python -c pass` (interpreter floor)": [bench.python, "-c", "pass"],
         "`python -c 'import typer'` (CLI framework floor)": [bench.python, "-c", "import typer"],
-        "`python -c 'import python_on_whales'`": [bench.python, "-c", "import python_on_whales"],
     }
+    # paxx started containers through python-on-whales until its import was measured on the
+    # path of a cold `paxx up`; the row stays where it is installed, for the record.
+    whales = [bench.python, "-c", "import python_on_whales"]
+    if run(whales, stack.folder, bench.env(), check=False).returncode == 0:
+        commands["`python -c 'import python_on_whales'` (no longer used)"] = whales
     env = bench.env(stack)
     for argv in commands.values():  # warm-up: bytecode cache, page cache
         run(argv, stack.folder, env)
