@@ -21,7 +21,9 @@ from paxx_env.catalogschema import (
     VOLUME_SPEC,
     YAML_LOADER,
     Profile,
+    ProfileFile,
     ServiceMeta,
+    Wiring,
     check_compose,
     check_templates,
 )
@@ -80,12 +82,21 @@ class Feature:
 
 
 @dataclass(frozen=True)
+class WiringFiles:
+    """The catalog's wiring/ folder: files composed from every declared feature at once."""
+
+    files: tuple[ProfileFile, ...] = ()
+    templates: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Catalog:
     """All services and features paxx knows, validated."""
 
     services: dict[str, Service]
     features: dict[str, Feature]
     root: Path = field(compare=False)
+    wiring: WiringFiles = field(default_factory=WiringFiles)
 
     def closure(self, features: list[str]) -> list[str]:
         """The features plus everything they require, sorted."""
@@ -127,7 +138,9 @@ def load_catalog(root: Path | None = None) -> Catalog:
     for folder in sorted(p for p in (root / "profiles").iterdir() if p.is_dir()):
         feature = load_feature(folder)
         features[feature.name] = feature
-    catalog = Catalog(services=services, features=features, root=root)
+    catalog = Catalog(
+        services=services, features=features, root=root, wiring=load_wiring(root / "wiring")
+    )
     _check_references(catalog)
     return catalog
 
@@ -174,8 +187,29 @@ def load_feature(folder: Path) -> Feature:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{where}: {_first_error(exc)}", CATALOG_HINT) from None
+    templates = _read_templates(where, folder, profile.files)
+    return Feature(name=folder.name, profile=profile, folder=folder, templates=templates)
+
+
+def load_wiring(folder: Path) -> WiringFiles:
+    """Load wiring/wiring.toml (optional: a catalog without it composes nothing)."""
+    where = "wiring/wiring.toml"
+    try:
+        data = tomllib.loads((folder / "wiring.toml").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return WiringFiles()
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}", CATALOG_HINT) from None
+    try:
+        wiring = Wiring.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_first_error(exc)}", CATALOG_HINT) from None
+    return WiringFiles(wiring.files, _read_templates(where, folder, wiring.files))
+
+
+def _read_templates(where: str, folder: Path, files: tuple[ProfileFile, ...]) -> dict[str, str]:
     templates = {}
-    for item in profile.files:
+    for item in files:
         try:
             templates[item.template] = (folder / "templates" / item.template).read_text(
                 encoding="utf-8"
@@ -184,7 +218,7 @@ def load_feature(folder: Path) -> Feature:
             raise ConfigError(
                 f"{where}: template {item.template!r} not found", CATALOG_HINT
             ) from None
-    return Feature(name=folder.name, profile=profile, folder=folder, templates=templates)
+    return templates
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -7,7 +7,7 @@ the files and checks what spans them).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
@@ -98,6 +98,17 @@ class ProfileFile(_Strict):
 
     template: str
     target: str
+    #: Where `target` is: in the app's package (client modules) or at the project's root.
+    place: Literal["package", "project"] = "package"
+    #: Regenerated while untouched; once edited (or there before paxx) it is the user's and a
+    #: sync leaves it as it is (reported as "skip") instead of refusing to go on.
+    keep_edits: bool = Field(default=False, alias="keep-edits")
+
+
+class Wiring(_Strict):
+    """wiring/wiring.toml: files composed from all the declared features at once."""
+
+    files: tuple[ProfileFile, ...] = ()
 
 
 class Profile(_Strict):

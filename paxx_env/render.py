@@ -71,6 +71,8 @@ class Render:
     overlays: tuple[str, ...] = field(default=())
     #: The images the declaration names, before any lock pins them.
     declared_images: dict[str, str] = field(default_factory=dict)
+    #: Generated files that become the user's once edited: kept, never a conflict.
+    keep_edits: frozenset[str] = frozenset()
 
 
 def render_project(
@@ -110,7 +112,8 @@ def render_project(
         files[path] = render_overlay(service, image, source_label, env_hash)
         overlays.append(path)
     env = _env_plan(catalog, closure, services, port_overrides)
-    files.update(render_client_modules(catalog, closure, app_name, package_dir))
+    modules = render_client_modules(catalog, closure, app_name, package_dir)
+    files.update(modules.files)
     files[ENV_EXAMPLE] = render_env_example(env, app_name, ":".join(overlays))
     dependencies = sorted(
         {dep for f in closure for dep in catalog.features[f].profile.dependencies}
@@ -126,23 +129,42 @@ def render_project(
         images=images,
         overlays=tuple(overlays),
         declared_images=declared_images,
+        keep_edits=modules.keep_edits,
     )
+
+
+@dataclass(frozen=True)
+class AppFiles:
+    """What the features generate into the app, and which of it is the user's once edited."""
+
+    files: dict[str, bytes]
+    keep_edits: frozenset[str]
 
 
 def render_client_modules(
     catalog: Catalog, features: tuple[str, ...], app_name: str, package_dir: str
-) -> dict[str, bytes]:
-    """The client modules the features generate into the app package."""
+) -> AppFiles:
+    """The client modules the features generate, and the wiring composed from all of them."""
     package = package_dir.removeprefix("src/").replace("/", ".")
     context = {"app_name": app_name, "package": package, "features": list(features)}
+    sources = [
+        (item, catalog.features[name].templates[item.template])
+        for name in features
+        for item in catalog.features[name].profile.files
+    ]
+    if features:
+        wiring = catalog.wiring
+        sources += [(item, wiring.templates[item.template]) for item in wiring.files]
     files = {}
-    for name in features:
-        feature = catalog.features[name]
-        for item in feature.profile.files:
-            text = _module_template(feature.templates[item.template]).render(context)
-            path = f"{package_dir}/{item.target}" if package_dir else item.target
-            files[path] = text.encode()
-    return files
+    keep_edits = set()
+    for item, template in sources:
+        text = _module_template(template).render(context)
+        in_package = item.place == "package" and package_dir
+        path = f"{package_dir}/{item.target}" if in_package else item.target
+        files[path] = text.encode()
+        if item.keep_edits:
+            keep_edits.add(path)
+    return AppFiles(files, frozenset(keep_edits))
 
 
 def render_overlay(service: Service, image: str, source_label: str, env_hash: str = "") -> bytes:
