@@ -18,6 +18,7 @@ import jinja2.meta
 import yaml
 
 from paxx_env.catalog import Catalog, Service
+from paxx_env.catalogschema import ProfileFile
 from paxx_env.dotenv import format_value
 from paxx_env.envhash import HASH_LABEL
 from paxx_env.lockfile import Lock
@@ -146,25 +147,40 @@ def render_client_modules(
 ) -> AppFiles:
     """The client modules the features generate, and the wiring composed from all of them."""
     package = package_dir.removeprefix("src/").replace("/", ".")
-    context = {"app_name": app_name, "package": package, "features": list(features)}
+    context = {
+        "app_name": app_name,
+        "package": package,
+        "package_dir": package_dir or ".",
+        "features": list(features),
+    }
     sources = [
         (item, catalog.features[name].templates[item.template])
         for name in features
         for item in catalog.features[name].profile.files
     ]
+    wiring = catalog.wiring
     if features:
-        wiring = catalog.wiring
         sources += [(item, wiring.templates[item.template]) for item in wiring.files]
     files = {}
-    keep_edits = set()
+    # Every path that is the user's once edited, declared or not: an edited file stays when
+    # its feature goes too.
+    keep_edits = {
+        _target(item, package_dir)
+        for item in (
+            *(i for f in catalog.features.values() for i in f.profile.files),
+            *wiring.files,
+        )
+        if item.keep_edits
+    }
     for item, template in sources:
         text = _module_template(template).render(context)
-        in_package = item.place == "package" and package_dir
-        path = f"{package_dir}/{item.target}" if in_package else item.target
-        files[path] = text.encode()
-        if item.keep_edits:
-            keep_edits.add(path)
+        files[_target(item, package_dir)] = text.encode()
     return AppFiles(files, frozenset(keep_edits))
+
+
+def _target(item: ProfileFile, package_dir: str) -> str:
+    in_package = item.place == "package" and package_dir
+    return f"{package_dir}/{item.target}" if in_package else item.target
 
 
 def render_overlay(service: Service, image: str, source_label: str, env_hash: str = "") -> bytes:
