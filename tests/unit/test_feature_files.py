@@ -24,6 +24,7 @@ def test_add_writes_overlay_env_example_deps_and_gitignore(project: Path, paxx: 
         "   create  .env.example",
         "   create  .paxx/services/minio.yaml",
         f"   create  {package}/storage.py",
+        f"   create  {package}/wiring.py",
         f"   create  {package}/__init__.py",
         "   update  pyproject.toml",
         "      add  pyproject.toml: dependency aioboto3>=13.0",
