@@ -19,7 +19,7 @@ def test_add_writes_overlay_env_example_deps_and_gitignore(project: Path, paxx: 
     package = tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
     result = paxx(project, "feature", "add", "storage")
     assert result.code == 0, result.output
-    assert result.out.splitlines()[:13] == [
+    assert result.out.splitlines()[:14] == [
         "   create  .env",
         "   create  .env.example",
         "   create  .paxx/services/minio.yaml",
