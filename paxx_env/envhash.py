@@ -45,7 +45,7 @@ def canonical_declaration(table: dict[str, Any]) -> dict[str, Any]:
 def catalog_version(catalog_root: Path) -> str:
     """The paxx version and a digest of every catalog file (so an edited catalog counts)."""
     digest = hashlib.sha256()
-    for folder in ("services", "profiles"):
+    for folder in ("services", "profiles", "wiring"):
         for path in sorted((catalog_root / folder).rglob("*")):
             if path.is_file():
                 digest.update(path.relative_to(catalog_root).as_posix().encode() + b"\0")

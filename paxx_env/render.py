@@ -18,7 +18,7 @@ import jinja2
 import jinja2.meta
 import yaml
 
-from paxx_env.catalog import Catalog, Service, select
+from paxx_env.catalog import Catalog, ProfileFile, Service, select
 from paxx_env.dotenv import format_value
 from paxx_env.envhash import HASH_LABEL
 from paxx_env.lockfile import Lock
@@ -76,6 +76,8 @@ class Render:
     providers: dict[str, str] = field(default_factory=dict)
     #: service -> {feature: provider} of the features it serves
     serving: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Generated files that become the user's once edited: kept, never a conflict.
+    keep_edits: frozenset[str] = frozenset()
 
 
 def render_project(
@@ -100,25 +102,19 @@ def render_project(
     selection = select(catalog, features, providers or {})
     closure = selection.features
     services = selection.services
-    image_overrides = image_overrides or {}
-    port_overrides = port_overrides or {}
+    declared_images = {
+        name: (image_overrides or {}).get(name, catalog.services[name].image) for name in services
+    }
+    images = _pinned(declared_images, lock)
     files: dict[str, bytes] = {}
     overlays = []
-    images = {}
-    declared_images = {}
     for name in services:
-        service = catalog.services[name]
-        image = image_overrides.get(name, service.image)
-        declared_images[name] = image
-        entry = (lock or {}).get(name)
-        if entry is not None and entry.image == image:
-            image = entry.pinned
-        images[name] = image
         path = f"{SERVICES_DIR}/{name}.yaml"
-        files[path] = render_overlay(service, image, source_label, env_hash)
+        files[path] = render_overlay(catalog.services[name], images[name], source_label, env_hash)
         overlays.append(path)
-    env = _env_plan(catalog, selection.providers, services, port_overrides)
-    files.update(render_client_modules(catalog, closure, app_name, package_dir))
+    env = _env_plan(catalog, selection.providers, services, port_overrides or {})
+    modules = render_client_modules(catalog, closure, app_name, package_dir)
+    files.update(modules.files)
     files[ENV_EXAMPLE] = render_env_example(env, app_name, ":".join(overlays))
     dependencies = sorted(
         {dep for f in closure for dep in catalog.features[f].profile.dependencies}
@@ -136,23 +132,66 @@ def render_project(
         declared_images=declared_images,
         providers=dict(selection.providers),
         serving=selection.serving,
+        keep_edits=modules.keep_edits,
     )
+
+
+def _pinned(declared: dict[str, str], lock: Lock | None) -> dict[str, str]:
+    """The image each service runs: the locked digest when the lock's entry matches."""
+    images = {}
+    for name, image in declared.items():
+        entry = (lock or {}).get(name)
+        images[name] = entry.pinned if entry is not None and entry.image == image else image
+    return images
+
+
+@dataclass(frozen=True)
+class AppFiles:
+    """What the features generate into the app, and which of it is the user's once edited."""
+
+    files: dict[str, bytes]
+    keep_edits: frozenset[str]
 
 
 def render_client_modules(
     catalog: Catalog, features: tuple[str, ...], app_name: str, package_dir: str
-) -> dict[str, bytes]:
-    """The client modules the features generate into the app package."""
+) -> AppFiles:
+    """The client modules the features generate, and the wiring composed from all of them."""
     package = package_dir.removeprefix("src/").replace("/", ".")
-    context = {"app_name": app_name, "package": package, "features": list(features)}
+    context = {
+        "app_name": app_name,
+        "package": package,
+        "package_dir": package_dir or ".",
+        "features": list(features),
+    }
+    sources = [
+        (item, catalog.features[name].templates[item.template])
+        for name in features
+        for item in catalog.features[name].profile.files
+    ]
+    wiring = catalog.wiring
+    if features:
+        sources += [(item, wiring.templates[item.template]) for item in wiring.files]
     files = {}
-    for name in features:
-        feature = catalog.features[name]
-        for item in feature.profile.files:
-            text = _module_template(feature.templates[item.template]).render(context)
-            path = f"{package_dir}/{item.target}" if package_dir else item.target
-            files[path] = text.encode()
-    return files
+    # Every path that is the user's once edited, declared or not: an edited file stays when
+    # its feature goes too.
+    keep_edits = {
+        _target(item, package_dir)
+        for item in (
+            *(i for f in catalog.features.values() for i in f.profile.files),
+            *wiring.files,
+        )
+        if item.keep_edits
+    }
+    for item, template in sources:
+        text = _module_template(template).render(context)
+        files[_target(item, package_dir)] = text.encode()
+    return AppFiles(files, frozenset(keep_edits))
+
+
+def _target(item: ProfileFile, package_dir: str) -> str:
+    in_package = item.place == "package" and package_dir
+    return f"{package_dir}/{item.target}" if in_package else item.target
 
 
 def render_overlay(service: Service, image: str, source_label: str, env_hash: str = "") -> bytes:

@@ -20,8 +20,11 @@ from paxx_env.catalog.schema import (
     Catalog,
     Feature,
     Profile,
+    ProfileFile,
     Service,
     ServiceMeta,
+    Wiring,
+    WiringFiles,
 )
 from paxx_env.errors import ConfigError
 from paxx_env.hostprobe import spec_problem
@@ -49,7 +52,9 @@ def load_catalog(root: Path | None = None) -> Catalog:
     for folder in sorted(p for p in (root / "profiles").iterdir() if p.is_dir()):
         feature = load_feature(folder)
         features[feature.name] = feature
-    catalog = Catalog(services=services, features=features, root=root)
+    catalog = Catalog(
+        services=services, features=features, root=root, wiring=load_wiring(root / "wiring")
+    )
     check_references(catalog)
     return catalog
 
@@ -106,8 +111,29 @@ def load_feature(folder: Path) -> Feature:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{where}: {_first_error(exc)}", CATALOG_HINT) from None
+    templates = _read_templates(where, folder, profile.files)
+    return Feature(name=folder.name, profile=profile, folder=folder, templates=templates)
+
+
+def load_wiring(folder: Path) -> WiringFiles:
+    """Load wiring/wiring.toml (optional: a catalog without it composes nothing)."""
+    where = "wiring/wiring.toml"
+    try:
+        data = tomllib.loads((folder / "wiring.toml").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return WiringFiles()
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}", CATALOG_HINT) from None
+    try:
+        wiring = Wiring.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_first_error(exc)}", CATALOG_HINT) from None
+    return WiringFiles(wiring.files, _read_templates(where, folder, wiring.files))
+
+
+def _read_templates(where: str, folder: Path, files: tuple[ProfileFile, ...]) -> dict[str, str]:
     templates = {}
-    for item in profile.files:
+    for item in files:
         try:
             templates[item.template] = (folder / "templates" / item.template).read_text(
                 encoding="utf-8"
@@ -116,7 +142,7 @@ def load_feature(folder: Path) -> Feature:
             raise ConfigError(
                 f"{where}: template {item.template!r} not found", CATALOG_HINT
             ) from None
-    return Feature(name=folder.name, profile=profile, folder=folder, templates=templates)
+    return templates
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -87,6 +87,17 @@ class ProfileFile(_Strict):
 
     template: str
     target: str
+    #: Where `target` is: in the app's package (client modules) or at the project's root.
+    place: Literal["package", "project"] = "package"
+    #: Regenerated while untouched; once edited (or there before paxx) it is the user's and a
+    #: sync leaves it as it is (reported as "skip") instead of refusing to go on.
+    keep_edits: bool = Field(default=False, alias="keep-edits")
+
+
+class Wiring(_Strict):
+    """wiring/wiring.toml: files composed from all the declared features at once."""
+
+    files: tuple[ProfileFile, ...] = ()
 
 
 class Provider(_Strict):
@@ -260,12 +271,21 @@ class Feature:
 
 
 @dataclass(frozen=True)
+class WiringFiles:
+    """The catalog's wiring/ folder: files composed from every declared feature at once."""
+
+    files: tuple[ProfileFile, ...] = ()
+    templates: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Catalog:
     """All services and features paxx knows, validated."""
 
     services: dict[str, Service]
     features: dict[str, Feature]
     root: Path = field(compare=False)
+    wiring: WiringFiles = field(default_factory=WiringFiles)
 
     @cached_property
     def version(self) -> str:

@@ -203,7 +203,7 @@ def _plan_changes(
     owned = [entry for section in plan.render.env for entry in section.entries]
     block = render_block(plan.render.env, values, retained, project.source_label)
     envfile.plan_env_file(root, env, owned, values, block, state, changes)
-    files.plan_files(root, _desired(plan, overlay), state, force, changes)
+    files.plan_files(root, _desired(plan, overlay), state, force, changes, plan.render.keep_edits)
     files.plan_package_init(root, project.package_dir, plan.render.files, changes)
     changes.notes += declared.plan_declaration(
         project, catalog, chosen, plan.providers, plan.render, changes

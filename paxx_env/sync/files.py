@@ -55,9 +55,17 @@ def machine_overlay(root: Path, render: Render, start_interval: bool | None) -> 
 
 
 def plan_files(
-    root: Path, desired: dict[str, bytes], state: State, force: bool, changes: ChangeSet
+    root: Path,
+    desired: dict[str, bytes],
+    state: State,
+    force: bool,
+    changes: ChangeSet,
+    keep_edits: frozenset[str] = frozenset(),
 ) -> None:
-    """Create, update or delete generated files; an edited one is a conflict unless forced."""
+    """Create, update or delete generated files; an edited one is a conflict unless forced.
+
+    An edited file in `keep_edits` is the user's: left as it is ("skip"), not a conflict.
+    """
     backup_stamp = stamp()
     for path in sorted(set(desired) | set(state.files)):
         current = read_bytes(root / path)
@@ -74,9 +82,24 @@ def plan_files(
                 changes.write(f"{BACKUP_DIR}/{path}.{backup_stamp}", Change(current))
                 detail = f"edited copy saved in {BACKUP_DIR}/"
             changes.write(path, Change(new), verb, detail)
+        elif path in keep_edits:
+            changes.actions.append(Action("skip", path, "yours since you edited it: kept"))
+            changes.notes.append(
+                f"{path} is yours (edited), so paxx left it as it is: "
+                + ("paxx no longer generates it" if new is None else _what_changed(current, new))
+            )
         else:
             why = "edited by hand" + (", and no longer generated" if new is None else "")
             changes.conflicts.append((path, why))
+
+
+def _what_changed(current: bytes, new: bytes) -> str:
+    """How paxx's version differs, in a few words: lines it would add and remove."""
+    old_lines = current.decode(errors="replace").splitlines()
+    diff = list(difflib.ndiff(old_lines, new.decode().splitlines()))
+    added = sum(line.startswith("+ ") for line in diff)
+    removed = sum(line.startswith("- ") for line in diff)
+    return f"paxx's version would add {added} and remove {removed} lines"
 
 
 def plan_gitignore(root: Path, changes: ChangeSet) -> None:

@@ -19,11 +19,12 @@ def test_add_writes_overlay_env_example_deps_and_gitignore(project: Path, paxx: 
     package = tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
     result = paxx(project, "feature", "add", "storage")
     assert result.code == 0, result.output
-    assert result.out.splitlines()[:13] == [
+    assert result.out.splitlines()[:14] == [
         "   create  .env",
         "   create  .env.example",
         "   create  .paxx/services/rustfs.yaml",
         f"   create  {package}/storage.py",
+        f"   create  {package}/wiring.py",
         f"   create  {package}/__init__.py",
         "   update  pyproject.toml",
         "      add  pyproject.toml: dependency aioboto3>=13.0",

@@ -137,7 +137,7 @@ def unguarded_nested_imports(source: str) -> tuple[int, ...]:
 def problems(features: list[str]) -> list[str]:
     """What a project with exactly `features` would fail to import."""
     closure = select(CATALOG, features, {}).features
-    files = render_client_modules(CATALOG, closure, "shop", PACKAGE)
+    files = render_client_modules(CATALOG, closure, "shop", PACKAGE).files
     runtime, dev = declared(list(closure)), declared(list(closure), "dev_dependencies")
     found = []
     for path, content in sorted(files.items()):
@@ -180,7 +180,7 @@ def test_every_declared_distribution_is_imported_or_has_a_reason() -> None:
         own = [Requirement(r) for r in CATALOG.features[name].profile.dependencies]
         files = render_client_modules(
             CATALOG, select(CATALOG, [name], {}).features, "shop", PACKAGE
-        )
+        ).files
         imported = {
             distribution_of(module)
             for path, content in files.items()
@@ -230,7 +230,7 @@ def test_what_the_code_imports_undeclared_comes_with_its_parent(child: str) -> N
 def test_modules_import_from_any_folder_without_settings(tmp_path: Path) -> None:
     """Settings are read when a client is opened, never on import (no .env, no variables)."""
     root = tmp_path / "project"
-    for path, content in render_client_modules(CATALOG, tuple(ALL), "shop", PACKAGE).items():
+    for path, content in render_client_modules(CATALOG, tuple(ALL), "shop", PACKAGE).files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(content)
     (root / PACKAGE / "__init__.py").write_text("")
@@ -243,4 +243,5 @@ def test_modules_import_from_any_folder_without_settings(tmp_path: Path) -> None
         [sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert len(modules) == len([f for f in ALL if CATALOG.features[f].profile.files])
+    # one module per feature, and wiring.py composed from them all
+    assert len(modules) == len([f for f in ALL if CATALOG.features[f].profile.files]) + 1

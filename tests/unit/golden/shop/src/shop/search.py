@@ -163,6 +163,29 @@ class MeilisearchBackend(SearchBackend):
         await self.client.aclose()
 
 
+def documents_table(name: str, language: str, metadata: MetaData | None = None) -> Table:
+    """The PostgreSQL backend's table (migrations/ creates it too, with the same columns)."""
+    # The generated column's expression is DDL text: only a plain name may go in it.
+    if not (language.isascii() and language.isidentifier()):
+        raise ValueError(f"not a text search configuration name: {language!r}")
+    return Table(
+        name,
+        metadata if metadata is not None else MetaData(),
+        Column("index_name", Text, primary_key=True),
+        Column("id", Text, primary_key=True),
+        Column("document", JSONB, nullable=False),
+        Column(
+            "content",
+            TSVECTOR,
+            Computed(
+                f"jsonb_to_tsvector('{language}'::regconfig, document, '[\"string\"]')",
+                persisted=True,
+            ),
+        ),
+        Index(f"{name}_content_idx", "content", postgresql_using="gin"),
+    )
+
+
 class PostgresBackend(SearchBackend):
     """PostgreSQL full-text search: one table, a generated tsvector column with a GIN index.
 
@@ -178,28 +201,10 @@ class PostgresBackend(SearchBackend):
         language: str = "english",
         owns_engine: bool = False,
     ) -> None:
-        # The generated column's expression is DDL text: only a plain name may go in it.
-        if not (language.isascii() and language.isidentifier()):
-            raise ValueError(f"not a text search configuration name: {language!r}")
         self.engine = engine
         self.owns_engine = owns_engine
         self.language = language
-        self.table = Table(
-            table,
-            MetaData(),
-            Column("index_name", Text, primary_key=True),
-            Column("id", Text, primary_key=True),
-            Column("document", JSONB, nullable=False),
-            Column(
-                "content",
-                TSVECTOR,
-                Computed(
-                    f"jsonb_to_tsvector('{language}'::regconfig, document, '[\"string\"]')",
-                    persisted=True,
-                ),
-            ),
-            Index(f"{table}_content_idx", "content", postgresql_using="gin"),
-        )
+        self.table = documents_table(table, language)
 
     async def setup(self) -> None:
         """Create the table and its GIN index when missing (safe to run from many workers)."""

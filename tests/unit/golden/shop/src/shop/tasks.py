@@ -38,9 +38,11 @@ Or on its own:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -52,8 +54,17 @@ from arq.jobs import Job, JobResult, JobStatus
 from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, create_worker, func
 from fastapi import FastAPI, Request
+from opentelemetry import propagate, trace
 from pydantic import RedisDsn
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shop.cache import open_cache
+from shop.mail import Mailer, open_mailer
+from shop.search import open_search
+from shop.storage import open_storage
+from shop.telemetry import TelemetrySettings, create_tracer_provider
+from shop.vector import open_vector_db
+from shop.websocket import open_manager
 
 __all__ = [
     "HEARTBEAT_KEY",
@@ -73,6 +84,7 @@ __all__ = [
     "open_task_queue",
     "run_queued_jobs",
     "say_hello",
+    "send_welcome",
     "tasks_lifespan",
     "worker_settings",
 ]
@@ -135,19 +147,72 @@ async def say_hello(ctx: JobContext, name: str) -> str:
     return f"Hello, {name}!"
 
 
+async def send_welcome(ctx: JobContext, to: str, name: str) -> str:
+    """An example job: the welcome mail (templates/email/welcome.*) through ctx["mailer"].
+
+    Its result is the message's Message-ID.
+    """
+    mailer: Mailer = ctx["mailer"]
+    subject = "Welcome to shop"
+    return await mailer.send_template("welcome", {"name": name}, to=to, subject=subject)
+
+
 async def heartbeat(ctx: JobContext) -> None:
     """An example cron job: records when a worker last ran (at its start, then every minute)."""
     await ctx["redis"].set(HEARTBEAT_KEY, datetime.now(UTC).isoformat(), ex=300)
 
 
 async def startup(ctx: JobContext) -> None:
-    """Runs once as the worker starts: open the clients your jobs share and keep them in ctx."""
+    """Runs once as the worker starts: opens the clients your jobs share into ctx.
+
+    One per declared feature, on one AsyncExitStack that `shutdown` closes.
+    """
+    async with AsyncExitStack() as stack:  # closes those opened when one fails to open
+        ctx["db"] = await stack.enter_async_context(open_vector_db())
+        ctx["cache"] = await stack.enter_async_context(open_cache())
+        ctx["websockets"] = await stack.enter_async_context(open_manager())
+        ctx["storage"] = await stack.enter_async_context(open_storage())
+        ctx["mailer"] = await stack.enter_async_context(open_mailer())
+        ctx["search"] = await stack.enter_async_context(open_search())
+        telemetry = TelemetrySettings()
+        if telemetry.tracing_on:
+            provider = create_tracer_provider(telemetry)
+            stack.callback(provider.shutdown)  # flushes the queued spans
+            ctx["tracer"] = provider.get_tracer(__name__)
+        ctx["exit_stack"] = stack.pop_all()
     logger.info("tasks worker started")
 
 
 async def shutdown(ctx: JobContext) -> None:
-    """Runs once as the worker stops: close what `startup` opened."""
+    """Runs once as the worker stops: closes what `startup` opened, in reverse order."""
+    stack: AsyncExitStack | None = ctx.pop("exit_stack", None)
+    if stack is not None:
+        await stack.aclose()
     logger.info("tasks worker stopped")
+
+
+#: The job keyword argument that carries the enqueuer's trace context (`TaskQueue.enqueue`
+#: adds it, `traced` takes it out before the job runs).
+TRACE_CONTEXT = "trace_context"
+
+
+def traced(function: Function) -> Function:
+    """The job in a span of its own, a child of the span that enqueued it (if any)."""
+    job = function.coroutine
+
+    @functools.wraps(job)
+    async def run(ctx: JobContext, *args: Any, **kwargs: Any) -> Any:
+        parent = propagate.extract(kwargs.pop(TRACE_CONTEXT, None) or {})
+        tracer: trace.Tracer = ctx.get("tracer") or trace.get_tracer(__name__)
+        with tracer.start_as_current_span(
+            f"job {function.name}",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "arq", "messaging.message.id": ctx["job_id"]},
+        ):
+            return await job(ctx, *args, **kwargs)
+
+    return dataclasses.replace(function, coroutine=run)
 
 
 class WorkerOptions:
@@ -158,7 +223,10 @@ class WorkerOptions:
     in `func(job, max_tries=..., timeout=..., keep_result=...)`.
     """
 
-    functions: Sequence[Function | WorkerCoroutine] = [func(say_hello, max_tries=3)]
+    functions: Sequence[Function | WorkerCoroutine] = [
+        func(say_hello, max_tries=3),
+        func(send_welcome, max_tries=3),
+    ]
     cron_jobs: Sequence[CronJob] | None = [
         # every minute at second 0, and once as each worker starts
         cron(heartbeat, second=0, run_at_startup=True),
@@ -174,6 +242,7 @@ def worker_settings(settings: TasksSettings | None = None) -> dict[str, Any]:
     """Every option of arq's Worker: WorkerOptions, and those TasksSettings gives (read now)."""
     settings = settings or TasksSettings()
     options = {name: value for name, value in vars(WorkerOptions).items() if name[0] != "_"}
+    options["functions"] = [traced(func(job)) for job in WorkerOptions.functions]
     return {
         **options,
         "redis_settings": arq_redis_settings(settings),
@@ -224,6 +293,10 @@ class TaskQueue:
         it; `expires` (seconds) gives up on a job not started by then (default: a day).
         """
         name = function if isinstance(function, str) else function.__qualname__
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)  # the current span, as a W3C traceparent
+        if carrier:
+            kwargs[TRACE_CONTEXT] = carrier
         return await self.pool.enqueue_job(
             name,
             *args,
