@@ -58,7 +58,7 @@ from typing import Any
 import redis.asyncio as redis
 from fastapi import FastAPI, WebSocket
 from fastapi.requests import HTTPConnection
-from pydantic import RedisDsn
+from pydantic import RedisDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
@@ -71,7 +71,8 @@ class WebsocketSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    redis_url: RedisDsn
+    # Secret: the URL's password shows as ********** in repr(), str() and logs.
+    redis_url: Secret[RedisDsn]
     # Pub/sub channels are shared by all databases of a Redis server: apps sharing one server
     # need different prefixes.
     websocket_channel_prefix: str = "ws:"
@@ -336,7 +337,7 @@ class ConnectionManager:
 def create_client(settings: WebsocketSettings | None = None) -> redis.Redis:
     """A Redis client for publishing and for the pub/sub connection."""
     settings = settings or WebsocketSettings()
-    client: redis.Redis = redis.Redis.from_url(str(settings.redis_url))
+    client: redis.Redis = redis.Redis.from_url(str(settings.redis_url.get_secret_value()))
     return client
 
 
