@@ -29,7 +29,7 @@ DATABASE_URL = f"postgresql://app:{PASSWORD}@127.0.0.1:5439/shop"
 def modules(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ModuleType]]:
     root = tmp_path_factory.mktemp("secrets")
     package = "shop_secrets"
-    features = CATALOG.closure(["cache", "tasks", "websocket", "db"])
+    features = tuple(CATALOG.closure(["cache", "tasks", "websocket", "db"]))
     for path, body in render_client_modules(CATALOG, features, "shop", package).items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(body)
