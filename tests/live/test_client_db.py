@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI
-from sqlalchemy import String, func, select, text
+from sqlalchemy import String, func, make_url, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from live.conftest import App
@@ -25,7 +25,10 @@ async def test_db_real_engine_sessions_and_tables(app_with: Callable[..., App]) 
 
     # DATABASE_URL says postgresql://; the engine gets asyncpg, and quoted credentials survive.
     settings = db_module.DatabaseSettings()
-    assert str(settings.database_url).startswith("postgresql://")
+    url_text = str(settings.database_url.get_secret_value())
+    assert url_text.startswith("postgresql://")
+    password = make_url(url_text).password
+    assert password and password not in repr(settings) + str(settings.database_url)
     assert settings.database_echo is False
     url = db_module.async_url("postgresql://app:p%40ss%2Fw%3Ard@127.0.0.1:5433/shop")
     assert (url.drivername, url.username, url.password, url.port, url.database) == (

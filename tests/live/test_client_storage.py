@@ -19,7 +19,7 @@ from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
@@ -224,13 +224,18 @@ async def test_storage_standin_fastapi_streaming_upload_and_download(
 
     @web.put("/files/{name}")
     async def put_file(name: str, request: Request, store: Store) -> dict[str, int]:
-        size = await store.upload(f"uploads/{name}", request.stream())
+        try:
+            body = storage.limit_size(request.stream(), 400_000)
+            size = await store.upload(f"uploads/{name}", body)
+        except storage.UploadTooLargeError as error:
+            raise HTTPException(413, str(error)) from None
         return {"size": size}
 
     @web.get("/files/{name}")
     async def get_file(name: str, store: Store) -> StreamingResponse:
         stream = await store.download_stream(f"uploads/{name}")
-        return StreamingResponse(stream, media_type=stream.content_type)
+        headers = storage.download_headers(name)
+        return StreamingResponse(stream, media_type=stream.content_type, headers=headers)
 
     body = os.urandom(300_000)
     async with web.router.lifespan_context(web):
@@ -242,6 +247,13 @@ async def test_storage_standin_fastapi_streaming_upload_and_download(
             assert got.status_code == 200
             assert got.content == body
             assert got.headers["content-type"] == "application/octet-stream"
+            assert got.headers["content-disposition"] == "attachment; filename*=UTF-8''a.bin"
+            assert got.headers["x-content-type-options"] == "nosniff"
+            assert "sandbox" in got.headers["content-security-policy"]
+            # past the limit: refused, and nothing is stored (the multipart upload is aborted)
+            big = await client.put("/files/big.bin", content=os.urandom(10_000_000))
+            assert big.status_code == 413
+            assert not await web.state.storage.exists("uploads/big.bin")
 
 
 async def test_storage_real_filesystem_local_backend_round_trip_and_traversal(

@@ -98,9 +98,11 @@ def items_app(telemetry_module: Any) -> FastAPI:
     return web
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def unset_global_tracer_provider() -> Any:
     """OpenTelemetry's process-wide tracer provider, unset during the test and restored after.
+
+    Every test here: setup_telemetry() sets it by default.
 
     OpenTelemetry has no public way to unset it (it may be set once per process), so this
     swaps its private module state; other tests then still see it unset.
@@ -229,7 +231,7 @@ async def test_tracing_standin_two_apps_in_one_process_stay_apart(
     for name in ("shop-a", "shop-b"):
         web = items_app(telemetry_module)
         settings = telemetry_module.TelemetrySettings(otel_service_name=name)
-        telemetries.append(telemetry_module.setup_telemetry(web, settings))
+        telemetries.append(telemetry_module.setup_telemetry(web, settings, set_global=False))
         webs.append(web)
     assert telemetries[0].registry is not telemetries[1].registry
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider), "left unset"
@@ -251,7 +253,7 @@ async def test_tracing_standin_two_apps_in_one_process_stay_apart(
     assert len([s for s in b_spans if s["operationName"] == f"GET {ROUTE}"]) == 1
 
 
-async def test_tracing_standin_set_global_serves_get_tracer_once(
+async def test_tracing_standin_global_by_default_serves_get_tracer_once(
     app_with: Callable[..., App], unset_global_tracer_provider: None
 ) -> None:
     app = app_with("tracing")
@@ -264,12 +266,9 @@ async def test_tracing_standin_set_global_serves_get_tracer_once(
             return {"ok": True}
 
     settings = telemetry_module.TelemetrySettings
-    one = telemetry_module.setup_telemetry(
-        first, settings(otel_service_name="global-one"), set_global=True
-    )
-    two = telemetry_module.setup_telemetry(
-        second, settings(otel_service_name="global-two"), set_global=True
-    )
+    # by default: spans of opentelemetry.trace.get_tracer() reach the backend
+    one = telemetry_module.setup_telemetry(first, settings(otel_service_name="global-one"))
+    two = telemetry_module.setup_telemetry(second, settings(otel_service_name="global-two"))
     assert trace.get_tracer_provider() is one.tracer_provider, "the first one stays"
     assert trace.get_tracer_provider() is not two.tracer_provider
     async with running(first) as client:

@@ -12,6 +12,7 @@ that library to serve WebSockets at all, so that run is skipped where it is not 
 
 import asyncio
 import contextlib
+import functools
 import json
 import time
 from collections import Counter
@@ -34,9 +35,20 @@ SETTLE = 1.0
 RECEIVE_TIMEOUT = 10.0
 
 
-def chat_app(ws: Any) -> FastAPI:
+@contextlib.asynccontextmanager
+async def lifespan_with(ws: Any, settings: Any, web: FastAPI) -> AsyncIterator[None]:
+    """The module's lifespan, with settings other than those of the environment."""
+    async with ws.open_manager(settings) as manager:
+        web.state.websockets = manager
+        yield
+
+
+def chat_app(ws: Any, settings: Any = None) -> FastAPI:
     """One app instance: the module's lifespan, a WebSocket endpoint and an HTTP route."""
-    web = FastAPI(lifespan=ws.websocket_lifespan)
+    lifespan = ws.websocket_lifespan
+    if settings is not None:
+        lifespan = functools.partial(lifespan_with, ws, settings)
+    web = FastAPI(lifespan=lifespan)
     Manager = ws.ConnectionManager
 
     @web.websocket("/ws/{client}")
@@ -46,7 +58,7 @@ def chat_app(ws: Any) -> FastAPI:
         await manager.connect(websocket, client_id=client)
         try:
             while True:
-                command = await websocket.receive_json()
+                command = await manager.receive_json(websocket)
                 if "join" in command:
                     await manager.join(websocket, command["join"])
                     await manager.send(websocket, {"joined": command["join"]})
@@ -330,3 +342,159 @@ class WebsocketsConnection:
 
     async def close(self) -> None:
         await self.connection.close()
+
+
+# --- Faults and load -------------------------------------------------------------------------
+
+
+class Blackhole:
+    """A TCP proxy to Redis whose open connections can go silent: they stay open and carry
+    nothing either way, as a connection whose peer vanished (a half-open connection). The
+    engine cannot make one (stopping or pausing Redis closes or still answers the socket), so
+    the test puts this narrow seam between the manager and the real Redis."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.silent: list[dict[str, bool]] = []
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    def cut(self) -> None:
+        """Silence every connection open now; new ones go through as before."""
+        for state in self.silent:
+            state["silent"] = True
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        state = {"silent": False}
+        self.silent.append(state)
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                if not state["silent"]:
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(
+            pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True
+        )
+
+
+async def arrives(connection: Connection, publish: Callable[[int], Awaitable[None]]) -> float:
+    """Publish again and again until the connection gets one of the messages; seconds taken."""
+    started = time.monotonic()
+    for attempt in range(200):
+        await publish(attempt)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.1):
+                message = await connection.receive()
+                assert message["text"].startswith("attempt"), message
+                return time.monotonic() - started
+    raise AssertionError("no message reached the room's member on the other side of the fault")
+
+
+@pytest.mark.parametrize("fault", ["client-kill", "half-open"])
+async def test_websocket_real_delivery_resumes_after_the_pubsub_connection_is_lost(
+    app_with: Callable[..., App], fault: str
+) -> None:
+    client_lib = pytest.importorskip("websockets.asyncio.client", reason="uvicorn needs it")
+    app = app_with("websocket")
+    ws = app.module("websocket")
+    url = app.env["REDIS_URL"]
+    admin = redis.Redis.from_url(url)
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    async with contextlib.AsyncExitStack() as stack:
+        blackhole = Blackhole(port)
+        proxy_port = await stack.enter_async_context(blackhole)
+        proxied = url.replace(f":{port}/", f":{proxy_port}/")
+        settings = ws.WebsocketSettings(redis_url=proxied, websocket_keepalive=0.5)
+        web_port = await stack.enter_async_context(serve(chat_app(ws, settings)))
+        raw = await client_lib.connect(f"ws://127.0.0.1:{web_port}/ws/b1")
+        member = WebsocketsConnection(raw)
+        stack.push_async_callback(member.close)
+        await member.send({"join": "lobby"})
+        assert await member.receive() == {"joined": "lobby"}
+        publisher = await stack.enter_async_context(ws.open_manager())
+
+        async def publish(attempt: int) -> None:
+            await publisher.broadcast("lobby", {"text": f"attempt {attempt}"})
+
+        await arrives(member, publish)
+        if fault == "client-kill":  # Redis closes the connection: the listener hears of it
+            assert await admin.client_kill_filter(_type="pubsub") >= 1
+        else:  # nothing closes: only a PING that gets no answer tells
+            blackhole.cut()
+        await admin.aclose()
+        assert await arrives(member, publish) < 15
+
+
+async def test_websocket_real_a_client_that_never_reads_holds_up_no_one(
+    app_with: Callable[..., App],
+) -> None:
+    client_lib = pytest.importorskip("websockets.asyncio.client", reason="uvicorn needs it")
+    app = app_with("websocket")
+    ws = app.module("websocket")
+    # A long send timeout: were a slow client awaited, everyone would wait this long.
+    settings = ws.WebsocketSettings(websocket_send_timeout=60, websocket_outbox_size=64)
+    async with contextlib.AsyncExitStack() as stack:
+        web = chat_app(ws, settings)
+        port = await stack.enter_async_context(serve(web))
+        url = f"ws://127.0.0.1:{port}/ws"
+        # max_queue=1: the client library stops reading, so the server's socket buffer fills;
+        # no compression, which would shrink the flood's repeated text to almost nothing.
+        slow = await client_lib.connect(f"{url}/slow", max_queue=1, compression=None)
+        stack.push_async_callback(slow.close)
+        await slow.send(json.dumps({"join": "flood"}))
+        fast = WebsocketsConnection(await client_lib.connect(f"{url}/fast"))
+        stack.push_async_callback(fast.close)
+        publisher = await stack.enter_async_context(ws.open_manager())
+        # 24 MB, more than the socket buffers on both ends hold, from another instance
+        for n in range(3000):
+            await publisher.broadcast("flood", {"n": n, "pad": "x" * 8000})
+        started = time.monotonic()
+        await fast.send({"join": "calm"})  # its subscription is confirmed by the listener
+        assert await fast.receive() == {"joined": "calm"}
+        await publisher.broadcast("calm", {"text": "still here"})
+        assert await fast.receive() == {"text": "still here"}
+        assert time.monotonic() - started < 5, "the slow client held the others up"
+
+        async def slow_dropped() -> bool:
+            return not web.state.websockets.local_members("flood")
+
+        await eventually(slow_dropped, "the client that reads nothing is still a member")
+
+
+async def test_websocket_real_foreign_origins_and_oversized_messages_are_refused(
+    app_with: Callable[..., App],
+) -> None:
+    app = app_with("websocket")
+    ws = app.module("websocket")
+    settings = ws.WebsocketSettings(
+        websocket_allowed_origins=["https://app.example"], websocket_max_message_bytes=1000
+    )
+    with testclient.TestClient(chat_app(ws, settings)) as http:
+        evil = {"origin": "https://evil.example"}
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            http.websocket_connect("/ws/x", headers=evil),
+        ):
+            pass
+        assert refused.value.code == 1008
+        for origin in ("https://app.example", "http://testserver", None):
+            headers = {"origin": origin} if origin else {}
+            with http.websocket_connect("/ws/y", headers=headers) as session:
+                session.send_json({"sync": 1})
+                assert session.receive_json() == {"synced": 1}
+        with http.websocket_connect("/ws/z") as session:
+            session.send_json({"sync": "x" * 2000})
+            with pytest.raises(WebSocketDisconnect) as closed:
+                session.receive_json()
+            assert closed.value.code == 1009

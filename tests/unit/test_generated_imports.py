@@ -243,5 +243,8 @@ def test_modules_import_from_any_folder_without_settings(tmp_path: Path) -> None
         [sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    # one module per feature, and wiring.py composed from them all
-    assert len(modules) == len([f for f in ALL if CATALOG.features[f].profile.files]) + 1
+    # every module the features generate at the package's top (migrations/ is a folder of
+    # its own), and wiring.py composed from them all
+    files = [i for f in ALL for i in CATALOG.features[f].profile.files if i.place == "package"]
+    top = [i.target for i in files if i.target.endswith(".py") and "/" not in i.target]
+    assert len(modules) == len(top) + 1

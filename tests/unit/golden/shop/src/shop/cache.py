@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 import redis.asyncio as redis
 from fastapi import FastAPI, Request
-from pydantic import RedisDsn
+from pydantic import RedisDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.asyncio.lock import Lock
 
@@ -50,7 +50,8 @@ class CacheSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    redis_url: RedisDsn
+    # Secret: the URL's password shows as ********** in repr(), str() and logs.
+    redis_url: Secret[RedisDsn]
     cache_prefix: str = "cache:"
     cache_default_ttl: int = 300
     cache_max_connections: int = 20
@@ -124,7 +125,8 @@ def create_client(settings: CacheSettings | None = None) -> redis.Redis:
     """A Redis client with its own connection pool."""
     settings = settings or CacheSettings()
     client: redis.Redis = redis.Redis.from_url(
-        str(settings.redis_url), max_connections=settings.cache_max_connections
+        str(settings.redis_url.get_secret_value()),
+        max_connections=settings.cache_max_connections,
     )
     return client
 

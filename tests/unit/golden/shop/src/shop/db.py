@@ -44,7 +44,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from pydantic import PostgresDsn
+from pydantic import PostgresDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -61,7 +61,8 @@ class DatabaseSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    database_url: PostgresDsn
+    # Secret: the URL's password shows as ********** in repr(), str() and logs.
+    database_url: Secret[PostgresDsn]
     database_echo: bool = False
     database_pool_size: int = 5
     database_max_overflow: int = 10
@@ -80,7 +81,7 @@ def create_engine(settings: DatabaseSettings | None = None) -> AsyncEngine:
     """An async engine with its own connection pool."""
     settings = settings or DatabaseSettings()
     return create_async_engine(
-        async_url(settings.database_url),
+        async_url(settings.database_url.get_secret_value()),
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,

@@ -12,7 +12,14 @@ Use it in a FastAPI app:
     from fastapi import Depends, FastAPI, Request
     from fastapi.responses import StreamingResponse
 
-    from shop.storage import StorageBackend, get_storage, storage_lifespan
+    from shop.storage import (
+        MAX_UPLOAD_BYTES,
+        StorageBackend,
+        download_headers,
+        get_storage,
+        limit_size,
+        storage_lifespan,
+    )
 
     app = FastAPI(lifespan=storage_lifespan)
     Storage = Annotated[StorageBackend, Depends(get_storage)]
@@ -20,13 +27,16 @@ Use it in a FastAPI app:
 
     @app.put("/files/{name}")
     async def put_file(name: str, request: Request, storage: Storage) -> dict[str, int]:
-        return {"size": await storage.upload(f"uploads/{name}", request.stream())}
+        body = limit_size(request.stream(), MAX_UPLOAD_BYTES)  # or UploadTooLargeError
+        return {"size": await storage.upload(f"uploads/{name}", body)}
 
 
     @app.get("/files/{name}")
     async def get_file(name: str, storage: Storage) -> StreamingResponse:
         stream = await storage.download_stream(f"uploads/{name}")  # or ObjectNotFoundError
-        return StreamingResponse(stream, media_type=stream.content_type)
+        # A download, never a page of the app's origin: uploaded HTML cannot run as the app.
+        headers = download_headers(name)
+        return StreamingResponse(stream, media_type=stream.content_type, headers=headers)
 
 Or on its own:
 
@@ -50,6 +60,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, cast
+from urllib.parse import quote
 
 import aioboto3
 from aiobotocore.config import AioConfig
@@ -66,6 +77,8 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 64 * 1024
 #: S3 multipart uploads: parts of this size (S3 needs at least 5 MiB, except for the last).
 PART_SIZE = 8 * 1024 * 1024
+#: A bound for what one user may upload at once (`limit_size`); raise it where you need.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 class StorageSettings(BaseSettings):
@@ -98,6 +111,10 @@ class ObjectNotFoundError(StorageError):
 
 class InvalidKeyError(StorageError, ValueError):
     """A key that could escape the storage root or does not name one object."""
+
+
+class UploadTooLargeError(StorageError):
+    """An upload went past its size limit (answer 413); nothing was stored."""
 
 
 class PresignNotSupportedError(StorageError, NotImplementedError):
@@ -241,6 +258,31 @@ def check_prefix(prefix: str) -> str:
 def guess_type(key: str) -> str:
     """The content type a key's extension suggests (application/octet-stream otherwise)."""
     return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+async def limit_size(data: UploadSource, max_bytes: int) -> AsyncIterator[bytes]:
+    """The upload's chunks, raising UploadTooLargeError once more than `max_bytes` came."""
+    total = 0
+    async for chunk in iter_chunks(data):
+        total += len(chunk)
+        if total > max_bytes:
+            raise UploadTooLargeError(f"the upload is larger than {max_bytes} bytes")
+        yield chunk
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """Headers that make a browser save a user's file, not render it on the app's origin.
+
+    Served inline, an uploaded HTML or SVG file would run its scripts as the app (stored XSS);
+    nosniff stops a browser guessing a type the Content-Type does not say, and the sandbox
+    policy holds even for a browser that renders the file anyway.
+    """
+    name = PurePath(filename).name or "download"
+    return {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
 
 
 async def iter_chunks(data: UploadSource, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:

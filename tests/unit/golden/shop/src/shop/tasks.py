@@ -55,7 +55,7 @@ from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, create_worker, func
 from fastapi import FastAPI, Request
 from opentelemetry import propagate, trace
-from pydantic import RedisDsn
+from pydantic import RedisDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shop.cache import open_cache
@@ -104,7 +104,8 @@ class TasksSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    redis_url: RedisDsn
+    # Secret: the URL's password shows as ********** in repr(), str() and logs.
+    redis_url: Secret[RedisDsn]
     tasks_queue_name: str = "arq:queue"
     tasks_max_jobs: int = 10
     tasks_job_timeout: int = 300
@@ -119,7 +120,7 @@ def arq_redis_settings(settings: TasksSettings | None = None) -> RedisSettings:
     password (`p%40ss` for `p@ss`) encoded and so fails to log in.
     """
     settings = settings or TasksSettings()
-    url = settings.redis_url
+    url = settings.redis_url.get_secret_value()
     database = (url.path or "/0").lstrip("/")
     return RedisSettings(
         host=url.host or "localhost",

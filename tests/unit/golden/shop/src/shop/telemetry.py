@@ -315,7 +315,7 @@ def _shutdown_with_app(app: FastAPI, telemetry: Telemetry) -> None:
 
 
 def setup_telemetry(
-    app: FastAPI, settings: TelemetrySettings | None = None, *, set_global: bool = False
+    app: FastAPI, settings: TelemetrySettings | None = None, *, set_global: bool = True
 ) -> Telemetry:
     """Trace every request and serve Prometheus metrics, as the settings switch them on.
 
@@ -323,9 +323,10 @@ def setup_telemetry(
     the queued spans at shutdown; outside a server, call `telemetry.shutdown()`. The result is
     also on `app.state.telemetry` (see `get_telemetry`).
 
-    `set_global=True` also makes this app's tracer provider OpenTelemetry's process-wide one,
-    for `opentelemetry.trace.get_tracer()` and other instrumentations (HTTPX, SQLAlchemy…).
-    OpenTelemetry allows that once per process: a later call leaves the first one in place.
+    This app's tracer provider also becomes OpenTelemetry's process-wide one, so spans made
+    the standard way (`opentelemetry.trace.get_tracer()`, other instrumentations: HTTPX,
+    SQLAlchemy…) reach the backend too. OpenTelemetry allows that once per process: a later
+    call leaves the first one in place. `set_global=False` keeps the app's provider to itself.
     """
     if getattr(app.state, "telemetry", None) is not None:
         raise RuntimeError("setup_telemetry() was already called for this app")

@@ -13,25 +13,34 @@ Use it in a FastAPI app (serving WebSockets needs `uvicorn[standard]`, or `webso
 
     from typing import Annotated
 
-    from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
+    from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect, WebSocketException
+    from fastapi import status
 
     from shop.websocket import ConnectionManager, get_manager, websocket_lifespan
 
     app = FastAPI(lifespan=websocket_lifespan)
 
 
-    @app.websocket("/ws/{room}/{user}")
+    async def current_user(websocket: WebSocket) -> str:
+        # Who connects: from your authentication (here a session cookie), never from the URL.
+        user = await your_sessions.user_of(websocket.cookies.get("session"))  # yours to write
+        if user is None:
+            raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION)
+        return user
+
+
+    @app.websocket("/ws/{room}")
     async def chat(
         websocket: WebSocket,
         room: str,
-        user: str,
+        user: Annotated[str, Depends(current_user)],
         manager: Annotated[ConnectionManager, Depends(get_manager)],
     ) -> None:
         try:
-            await manager.connect(websocket, client_id=user)
+            await manager.connect(websocket, client_id=user)  # refuses a foreign Origin
             await manager.join(websocket, room)
             while True:
-                text = await websocket.receive_text()
+                text = await manager.receive_json(websocket)  # closes (1009) when too big
                 await manager.broadcast(room, {"from": user, "text": text})
         except WebSocketDisconnect:
             pass
@@ -54,14 +63,15 @@ import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis.asyncio as redis
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect, WebSocketException, status
 from fastapi.requests import HTTPConnection
-from pydantic import RedisDsn
+from pydantic import RedisDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+
+from shop.websocket_pubsub import Subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +81,22 @@ class WebsocketSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    redis_url: RedisDsn
+    # Secret: the URL's password shows as ********** in repr(), str() and logs.
+    redis_url: Secret[RedisDsn]
     # Pub/sub channels are shared by all databases of a Redis server: apps sharing one server
     # need different prefixes.
     websocket_channel_prefix: str = "ws:"
     websocket_send_timeout: float = 5.0
     websocket_subscribe_timeout: float = 5.0
+    #: Pages (scheme://host[:port]) that may open WebSockets besides the app's own host;
+    #: in the environment a JSON list: WEBSOCKET_ALLOWED_ORIGINS='["https://app.example"]'.
+    websocket_allowed_origins: list[str] = []
+    websocket_max_message_bytes: int = 64 * 1024
+    #: Messages waiting for one client; a client that lets more pile up is dropped.
+    websocket_outbox_size: int = 256
+    #: Seconds of silence on the pub/sub connection before Redis is pinged; no answer within
+    #: two more of them and the connection is dropped and made again (subscriptions restored).
+    websocket_keepalive: float = 5.0
 
 
 class ConnectionManager:
@@ -94,25 +114,36 @@ class ConnectionManager:
         channel_prefix: str = "ws:",
         send_timeout: float = 5.0,
         subscribe_timeout: float = 5.0,
+        allowed_origins: Iterable[str] = (),
+        max_message_bytes: int = 64 * 1024,
+        outbox_size: int = 256,
+        keepalive: float = 5.0,
     ) -> None:
         self.client = client
         self.prefix = channel_prefix
         self.send_timeout = send_timeout
         self.subscribe_timeout = subscribe_timeout
+        self.allowed_origins = frozenset(allowed_origins)
+        self.max_message_bytes = max_message_bytes
+        self.outbox_size = outbox_size
         #: Tags what this instance publishes, so that it ignores the echo from Redis.
         self.instance_id = uuid.uuid4().hex
         self._rooms: dict[str, set[WebSocket]] = {}
         self._clients: dict[str, set[WebSocket]] = {}
         self._client_of: dict[WebSocket, str] = {}
         self._rooms_of: dict[WebSocket, set[str]] = {}
-        self._pubsub: PubSub | None = None
-        self._listener: asyncio.Task[None] | None = None
-        self._subscribed: set[str] = set()
-        self._confirmations: dict[str, asyncio.Event] = {}
-        self._lock = asyncio.Lock()
+        #: Each client's messages wait in its outbox, and its own task sends them: a client
+        #: that does not read holds up no one else.
+        self._outboxes: dict[WebSocket, asyncio.Queue[str]] = {}
+        self._writers: dict[WebSocket, asyncio.Task[None]] = {}
+        self._subscriptions = (
+            None
+            if client is None
+            else Subscriptions(
+                client, self._receive, subscribe_timeout=subscribe_timeout, keepalive=keepalive
+            )
+        )
         self._background: set[asyncio.Task[None]] = set()
-
-    # --- channels --------------------------------------------------------------------------
 
     def _room_channel(self, room: str) -> str:
         return f"{self.prefix}room:{room}"
@@ -135,92 +166,36 @@ class ConnectionManager:
             return self._clients.get(channel.removeprefix(client_prefix), set())
         return set()
 
-    # --- life cycle ------------------------------------------------------------------------
-
     async def start(self) -> None:
         """Subscribe to Redis and start delivering what other instances publish."""
-        if self.client is None or self._listener is not None:
-            return
-        self._pubsub = self.client.pubsub()
-        await self._pubsub.subscribe(self._all_channel)
-        async with asyncio.timeout(self.subscribe_timeout):
-            while True:  # the confirmation: from here on, Redis delivers to this instance
-                message = await self._pubsub.get_message(timeout=self.subscribe_timeout)
-                if message is not None and message["type"] == "subscribe":
-                    break
-        self._subscribed.add(self._all_channel)
-        self._listener = asyncio.create_task(self._listen(), name="websocket-pubsub")
+        if self._subscriptions is not None:
+            await self._subscriptions.start(self._all_channel)
 
     async def stop(self) -> None:
-        """Stop the listener and unsubscribe; this instance's WebSockets stay open."""
-        tasks = [t for t in [self._listener, *self._background] if t is not None]
+        """Stop listening to Redis; this instance's WebSockets stay open."""
+        tasks = [*self._background, *self._writers.values()]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._listener = None
-        self._subscribed.clear()
-        if self._pubsub is not None:
-            # redis-py leaves PubSub.aclose unannotated
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-            self._pubsub = None
+        if self._subscriptions is not None:
+            await self._subscriptions.stop()
 
-    async def _listen(self) -> None:
-        assert self._pubsub is not None
-        while True:
-            try:
-                message = await self._pubsub.get_message(timeout=None)
-                if message is not None:
-                    await self._handle(message)
-            except (RedisError, OSError) as error:
-                # redis-py reconnects on the next read and subscribes again to every channel.
-                logger.warning("websocket pub/sub: %s; reconnecting", error)
-                await asyncio.sleep(1.0)
-            except Exception:
-                logger.exception("websocket pub/sub: cannot handle a message")
-
-    async def _handle(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        channel = message["channel"].decode()
-        if kind == "subscribe":
-            confirmed = self._confirmations.pop(channel, None)
-            if confirmed is not None:
-                confirmed.set()
-        elif kind == "message":
-            origin, _, text = message["data"].decode().partition(":")
-            if origin != self.instance_id:  # our own messages were delivered already
-                await self._deliver(self._members(channel), text)
+    async def _receive(self, channel: str, data: bytes) -> None:
+        origin, _, text = data.decode().partition(":")
+        if origin != self.instance_id:  # our own messages were delivered already
+            await self._deliver(self._members(channel), text)
 
     async def _sync(self, channels: Iterable[str]) -> None:
-        """Subscribe to the channels that have local members, unsubscribe from the others.
-
-        A subscription is confirmed by Redis before this returns, so a message published after
-        `join()` returns reaches the new member.
-        """
-        if self.client is None:
-            return
-        if self._pubsub is None:
-            raise RuntimeError("ConnectionManager.start() was not called")
-        async with self._lock:
-            for channel in channels:
-                wanted = bool(self._members(channel))
-                if wanted and channel not in self._subscribed:
-                    confirmed = self._confirmations[channel] = asyncio.Event()
-                    await self._pubsub.subscribe(channel)
-                    self._subscribed.add(channel)
-                    async with asyncio.timeout(self.subscribe_timeout):
-                        await confirmed.wait()
-                elif not wanted and channel in self._subscribed:
-                    self._subscribed.discard(channel)
-                    await self._pubsub.unsubscribe(channel)
+        """Subscribe to the channels that have local members, unsubscribe from the others."""
+        if self._subscriptions is not None:
+            await self._subscriptions.sync({c: bool(self._members(c)) for c in channels})
 
     def _in_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-    # --- connections and rooms -------------------------------------------------------------
 
     async def connect(
         self, websocket: WebSocket, client_id: str | None = None, *, accept: bool = True
@@ -228,10 +203,16 @@ class ConnectionManager:
         """Accept the WebSocket and register it under `client_id` (default: a new id).
 
         One client id may have several WebSockets (tabs, devices); `send_personal` reaches all.
+        A browser page from another origin than the app's host (or `allowed_origins`) is
+        refused (WebSocketException 1008), so that no other site can act as its visitors.
         """
+        if not self.origin_allowed(websocket):
+            raise WebSocketException(status.WS_1008_POLICY_VIOLATION, "origin not allowed")
         if accept:
             await websocket.accept()
         client_id = client_id or uuid.uuid4().hex
+        outbox = self._outboxes[websocket] = asyncio.Queue(self.outbox_size)
+        self._writers[websocket] = asyncio.create_task(self._write(websocket, outbox))
         self._client_of[websocket] = client_id
         self._rooms_of[websocket] = set()
         self._clients.setdefault(client_id, set()).add(websocket)
@@ -241,6 +222,10 @@ class ConnectionManager:
     def _forget(self, websocket: WebSocket) -> list[str]:
         """Drop the WebSocket from every table; the channels it was a member of."""
         client_id = self._client_of.pop(websocket, None)
+        self._outboxes.pop(websocket, None)
+        writer = self._writers.pop(websocket, None)
+        if writer is not None and writer is not asyncio.current_task():
+            writer.cancel()
         if client_id is None:
             return []
         channels = [self._client_channel(client_id)]
@@ -277,6 +262,25 @@ class ConnectionManager:
             self._rooms.pop(room, None)
         await self._sync([self._room_channel(room)])
 
+    def origin_allowed(self, websocket: WebSocket) -> bool:
+        """No Origin (not a browser), the request's own host, or one of `allowed_origins`."""
+        origin = websocket.headers.get("origin")
+        if origin is None or origin in self.allowed_origins:
+            return True
+        return urlsplit(origin).netloc == websocket.headers.get("host")
+
+    async def receive_json(self, websocket: WebSocket) -> Any:
+        """The client's next message, a JSON text; one over `max_message_bytes` closes (1009).
+
+        Also set the server's frame limit (uvicorn --ws-max-size) near it: this check runs
+        once a message has arrived whole.
+        """
+        text = await websocket.receive_text()
+        if len(text.encode()) > self.max_message_bytes:
+            await websocket.close(status.WS_1009_MESSAGE_TOO_BIG)
+            raise WebSocketDisconnect(status.WS_1009_MESSAGE_TOO_BIG, "message too big")
+        return json.loads(text)
+
     def client_id(self, websocket: WebSocket) -> str:
         """The client id the WebSocket was connected with."""
         return self._client_of[websocket]
@@ -288,8 +292,6 @@ class ConnectionManager:
     def local_members(self, room: str) -> frozenset[WebSocket]:
         """The room's members connected to this instance."""
         return frozenset(self._rooms.get(room, ()))
-
-    # --- sending ---------------------------------------------------------------------------
 
     async def send(self, websocket: WebSocket, message: Any) -> None:
         """Send to this one WebSocket (on this instance) only."""
@@ -314,18 +316,33 @@ class ConnectionManager:
             await self.client.publish(channel, f"{self.instance_id}:{text}")
 
     async def _deliver(self, websockets: Iterable[WebSocket], text: str) -> None:
-        targets = list(websockets)
-        if targets:
-            await asyncio.gather(*(self._send_text(ws, text) for ws in targets))
+        """Queue the text for each WebSocket: nobody waits here for a client to read."""
+        for websocket in list(websockets):
+            outbox = self._outboxes.get(websocket)
+            if outbox is None:  # not connected through this manager: send it now
+                await self._send_text(websocket, text)
+            elif outbox.full():
+                self._drop(websocket, f"{outbox.maxsize} messages waiting")
+            else:
+                outbox.put_nowait(text)
 
-    async def _send_text(self, websocket: WebSocket, text: str) -> None:
+    async def _write(self, websocket: WebSocket, outbox: asyncio.Queue[str]) -> None:
+        while await self._send_text(websocket, await outbox.get()):
+            pass
+
+    async def _send_text(self, websocket: WebSocket, text: str) -> bool:
         try:
             async with asyncio.timeout(self.send_timeout):
                 await websocket.send_text(text)
+            return True
         except Exception as error:  # closed, or too slow to take its messages: drop it
-            logger.info("dropping WebSocket of %s: %r", self._client_of.get(websocket), error)
-            self._in_background(self._sync(self._forget(websocket)))
-            self._in_background(self._close(websocket))
+            self._drop(websocket, repr(error))
+            return False
+
+    def _drop(self, websocket: WebSocket, why: str) -> None:
+        logger.info("dropping WebSocket of %s: %s", self._client_of.get(websocket), why)
+        self._in_background(self._sync(self._forget(websocket)))
+        self._in_background(self._close(websocket))
 
     async def _close(self, websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
@@ -336,7 +353,11 @@ class ConnectionManager:
 def create_client(settings: WebsocketSettings | None = None) -> redis.Redis:
     """A Redis client for publishing and for the pub/sub connection."""
     settings = settings or WebsocketSettings()
-    client: redis.Redis = redis.Redis.from_url(str(settings.redis_url))
+    client: redis.Redis = redis.Redis.from_url(
+        str(settings.redis_url.get_secret_value()),
+        socket_keepalive=True,  # the kernel too notices a peer gone for good
+        socket_connect_timeout=settings.websocket_subscribe_timeout,
+    )
     return client
 
 
@@ -352,6 +373,10 @@ async def open_manager(
         channel_prefix=settings.websocket_channel_prefix,
         send_timeout=settings.websocket_send_timeout,
         subscribe_timeout=settings.websocket_subscribe_timeout,
+        allowed_origins=settings.websocket_allowed_origins,
+        max_message_bytes=settings.websocket_max_message_bytes,
+        outbox_size=settings.websocket_outbox_size,
+        keepalive=settings.websocket_keepalive,
     )
     try:
         await manager.start()

@@ -63,7 +63,7 @@ OPTIONS: dict[str, object] = {
 
 def run_offline() -> None:
     """`alembic upgrade --sql`: the SQL, printed, with no connection."""
-    url = async_url(DatabaseSettings().database_url)
+    url = async_url(DatabaseSettings().database_url.get_secret_value())
     context.configure(url=url, literal_binds=True, **OPTIONS)  # type: ignore[arg-type]
     with context.begin_transaction():
         context.run_migrations()
@@ -78,7 +78,7 @@ def run_on(connection: Connection) -> None:
 async def run_online() -> None:
     # One connection for the run: no pool to keep.
     engine = create_async_engine(
-        async_url(DatabaseSettings().database_url), poolclass=pool.NullPool
+        async_url(DatabaseSettings().database_url.get_secret_value()), poolclass=pool.NullPool
     )
     try:
         async with engine.connect() as connection:
