@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Runner, make_project
+from conftest import Runner, declare, make_project
 from paxx_env import envblock
 from paxx_env.catalog import load_catalog
 
@@ -149,10 +149,18 @@ def live(
     """
     made: list[Path] = []
 
-    def make(name: str, *features: str, provider: str | None = None) -> Path:
+    def make(
+        name: str,
+        *features: str,
+        provider: str | None = None,
+        providers: dict[str, str] | None = None,
+    ) -> Path:
+        """`provider` for every feature named, or `providers` feature by feature."""
         unique = f"{name}-{abs(hash(request.node.nodeid)) % 10**6}"
         root = make_project(tmp_path / name, unique)
         made.append(root)
+        if providers:
+            declare(root, list(features), providers)
         if features:
             result = paxx(root, "feature", "add", *features, *on(provider))
             assert result.code == 0, result.output

@@ -102,7 +102,7 @@ def test_dashboard_real_redis_standin_minio_live_in_chromium(
 ) -> None:
     from playwright.sync_api import expect
 
-    root = live("shop", "cache", "storage")
+    root = live("shop", "cache", "storage", providers={"cache": "redis", "storage": "minio"})
     started = paxx(root, "up", "--timeout", "120")
     assert started.code == 0, started.output
     board = dashboard(root)
@@ -226,7 +226,7 @@ def test_dashboard_buttons_real_redis_restart_down_up_delete_data(
     """Restart, Down, Up and Delete data, with the lines the CLI prints."""
     from playwright.sync_api import expect
 
-    root = live("buttons", "cache")
+    root = live("buttons", "cache", provider="redis")
     started = paxx(root, "up", "--timeout", "120")
     assert started.code == 0, started.output
     board = dashboard(root)

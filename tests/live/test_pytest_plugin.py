@@ -384,7 +384,7 @@ def test_workers_starting_together_bring_the_project_up_once(
     refused = run_pytest(root, "-q", "--paxx-no-up", "-k", "redis_0", "tests")
     assert refused.code == 1, refused.output
     assert (
-        "paxx: error: --paxx-no-up: not up and healthy: redis (not created)\n"
+        "paxx: error: --paxx-no-up: not up and healthy: valkey (not created)\n"
         "  fix: run `paxx up` first, or run pytest without --paxx-no-up to let paxx start them"
     ) in refused.out
     assert _containers(root) == []

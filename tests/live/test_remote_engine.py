@@ -232,7 +232,7 @@ def test_ssh_context_up_forwards_ports_and_down_stops_them(remote: Remote, tmp_p
     assert status["engine"]["forward_running"] is True
     (service,) = status["services"]
     assert (service["state"], service["health"]) == ("running", "healthy")
-    port = int(env_of(root)["PAXX_MINIO_PORT"])
+    port = int(env_of(root)["PAXX_RUSTFS_PORT"])
     assert port in status["engine"]["forwarded_ports"]
 
     # The app in the laptop's namespace reaches S3 at the URL in .env, unchanged.

@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Result, make_project, run_cli
+from conftest import Result, declare, make_project, run_cli
 from live.conftest import SHARED_STATE, env_of
 
 #: cache (Redis), db (PostgreSQL), storage (MinIO), email (Mailpit), search (Meilisearch),
@@ -155,6 +155,8 @@ def stack(single_node_swarm: None, tmp_path: Path) -> Iterator[Stack]:
     state_home = SHARED_STATE or str(tmp_path / "state")
     root = make_project(tmp_path / "app", f"swarm-{uuid.uuid4().hex[:6]}")
     made = Stack(root, {"XDG_STATE_HOME": state_home})
+    # Redis and MinIO, whose real program and stand-in the checks below talk to.
+    declare(root, list(FEATURES), {"cache": "redis", "storage": "minio"})
     added = made.paxx("feature", "add", *FEATURES)
     assert added.code == 0, added.output
     name = made.name
