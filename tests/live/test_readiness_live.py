@@ -82,25 +82,32 @@ def _jaeger(values: dict[str, str]) -> None:
 #: What the app does first with each service: it must work the moment the probe says ready.
 CLIENTS = {
     "redis": _redis,
+    "valkey": _redis,
     "postgres": _postgres,
     "minio": _minio,
+    "rustfs": _minio,
     "mailpit": _mailpit,
     "meilisearch": _meilisearch,
     "jaeger": _jaeger,
 }
 
 
+@pytest.mark.parametrize(
+    "providers",
+    [{}, {"cache": "redis", "storage": "minio"}],
+    ids=["valkey-rustfs", "redis-minio"],
+)
 def test_standin_and_real_services_answer_their_probe_only_when_a_client_works(
-    live: Make,
+    live: Make, providers: dict[str, str]
 ) -> None:
-    root = live("probes", *SIX)
+    root = live("probes", *SIX, providers=providers)
     # Plain Compose starts them, so nothing but the probe decides when to look.
     subprocess.run(
         ["docker", "compose", "up", "--detach"], cwd=root, check=True, capture_output=True
     )
     values = env_of(root)
     state = load_state(root)
-    assert sorted(state.services) == sorted(CLIENTS)
+    assert set(state.services) <= set(CLIENTS) and len(state.services) == len(SIX)
     deadline = time.monotonic() + 120
     for service, summary in sorted(state.services.items()):
         probe = attempt(ProbeSpec.from_dict(summary.probe), values)
@@ -112,7 +119,10 @@ def test_standin_and_real_services_answer_their_probe_only_when_a_client_works(
         CLIENTS[service](values)  # at once, first try
     wrong = attempt(
         ProbeSpec("resp", "PORT", password="PASSWORD"),
-        {"PORT": values["PAXX_REDIS_PORT"], "PASSWORD": "not-the-password"},
+        {
+            "PORT": values.get("PAXX_VALKEY_PORT") or values["PAXX_REDIS_PORT"],
+            "PASSWORD": "not-the-password",
+        },
     )
     ready, answer = wrong()
     assert not ready and answer.startswith("-WRONGPASS")
@@ -150,7 +160,7 @@ def slow_catalog(folder: Path, delay: float, path: str = "/ready") -> Path:
     }
     (folder / "services" / "slow.yaml").write_text(json.dumps(service))  # JSON is YAML
     (folder / "profiles" / "slow" / "profile.toml").write_text(
-        'summary = "a slow service"\nservices = ["slow"]\n'
+        'summary = "a slow service"\n\n[providers.slow]\nservices = ["slow"]\n'
     )
     return folder
 
@@ -236,7 +246,7 @@ def test_up_after_down_starts_without_rendering_and_a_change_renders_again(
     quick = run_cli(root, "-v", "up")
     assert quick.code == 0, quick.output
     assert " render " not in quick.err, quick.err
-    assert re.search(r"^redis +healthy in", quick.err, re.MULTILINE)
+    assert re.search(r"^valkey +healthy in", quick.err, re.MULTILINE)
     # `paxx up` through the fast entry point imports none of the heavy modules.
     assert run_cli(root, "down").code == 0
     timed = subprocess.run(
@@ -252,7 +262,7 @@ def test_up_after_down_starts_without_rendering_and_a_change_renders_again(
     }
     assert "paxx_env" in imported
     assert not imported & {"pydantic", "jinja2", "yaml", "tomlkit", "typer"}
-    assert re.search(r"^redis +healthy in", timed.stderr, re.MULTILINE)
+    assert re.search(r"^valkey +healthy in", timed.stderr, re.MULTILINE)
     # A changed input means a sync first.
     with (root / ".env").open("a") as handle:
         handle.write("MY_OWN=1\n")

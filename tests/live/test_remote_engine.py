@@ -219,6 +219,15 @@ print("round trip ok")
 
 def test_ssh_context_up_forwards_ports_and_down_stops_them(remote: Remote, tmp_path: Path) -> None:
     root = _project(tmp_path)
+    try:
+        _up_round_trip_and_down(remote, root)
+    finally:
+        # Whatever failed above, nothing of the test stays on the engine (a second `down`
+        # finds nothing to do).
+        remote.paxx(root, "--context", "remote", "down", "--volumes", "--yes")
+
+
+def _up_round_trip_and_down(remote: Remote, root: Path) -> None:
     added = remote.paxx(root, "feature", "add", "storage")
     assert added.code == 0, added.output
     up = remote.paxx(root, "--context", "remote", "up", "--timeout", "120")
