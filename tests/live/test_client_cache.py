@@ -31,6 +31,15 @@ async def test_cache_real_round_trip_ttl_lock_and_rate_limit(
 
         await cache.set("n", 1, ttl=0)  # 0: no expiry
         assert await cache.ttl("n") is None
+        assert await cache.get("n") == 1
+        await cache.set("d", 1)  # None: CACHE_DEFAULT_TTL (300)
+        assert 290 < (await cache.ttl("d")) <= 300
+        no_expiry = cache_module.Cache(cache.client, cache.prefix, default_ttl=0)
+        await no_expiry.set("d", 2)  # CACHE_DEFAULT_TTL=0: no expiry either
+        assert await cache.ttl("d") is None
+        with pytest.raises(ValueError, match="ttl must be 0"):
+            await cache.set("d", 3, ttl=-1)
+        assert await cache.get("d") == 2
         assert await cache.delete("n", "absent") == 1
 
         calls = 0

@@ -74,8 +74,12 @@ class Cache:
         return default if raw is None else json.loads(raw)
 
     async def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        """Store a JSON-serialisable value; `ttl` seconds (default: the configured one)."""
+        """Store a JSON-serialisable value for `ttl` seconds: None for the configured default
+        (CACHE_DEFAULT_TTL), 0 for no expiry. A negative `ttl` raises ValueError.
+        """
         expire = self.default_ttl if ttl is None else ttl
+        if expire is not None and expire < 0:
+            raise ValueError(f"ttl must be 0 (no expiry) or more seconds, not {expire}")
         await self.client.set(self._key(key), json.dumps(value), ex=expire or None)
 
     async def delete(self, *keys: str) -> int:
