@@ -278,8 +278,8 @@ async def test_tasks_real_waits_for_a_job_no_worker_runs_end_in_time(
         async with asyncio.timeout(20):
             started = time.monotonic()
             with pytest.raises(TimeoutError):
-                await tasks.result("stuck", timeout=1)
+                await tasks.result("stuck", within=1)
             with pytest.raises(TimeoutError):
-                await tasks.abort("stuck", timeout=1)
+                await tasks.abort("stuck", within=1)
             assert time.monotonic() - started < 10
-        assert inspect.signature(tasks.abort).parameters["timeout"].default == 10.0
+        assert inspect.signature(tasks.abort).parameters["within"].default == 10.0

@@ -317,25 +317,25 @@ class TaskQueue:
         """deferred, queued, in_progress, complete (result kept) or not_found."""
         return await self.job(job_id).status()
 
-    async def result(self, job_id: str, timeout: float | None = 60.0) -> Any:
-        """Wait up to `timeout` seconds (None: no limit) for the job's result.
+    async def result(self, job_id: str, within: float | None = 60.0) -> Any:
+        """Wait up to `within` seconds (None: no limit) for the job's result.
 
         Re-raises the job's exception; raises TimeoutError when the job is not done in time,
         and arq.jobs.ResultNotFound when it is neither queued nor has a kept result.
         """
-        return await self.job(job_id).result(timeout=timeout, poll_delay=0.2)
+        return await self.job(job_id).result(timeout=within, poll_delay=0.2)
 
     async def info(self, job_id: str) -> JobResult | None:
         """The finished job's record (success, result, job_try, times), without waiting."""
         return await self.job(job_id).result_info()
 
-    async def abort(self, job_id: str, timeout: float | None = 10.0) -> bool:
+    async def abort(self, job_id: str, within: float | None = 10.0) -> bool:
         """Cancel a queued or running job; True when it was aborted.
 
-        Waits up to `timeout` seconds (None: no limit) for a worker to stop it, and raises
+        Waits up to `within` seconds (None: no limit) for a worker to stop it, and raises
         TimeoutError when none did in time (with no worker running, none ever will).
         """
-        return await self.job(job_id).abort(timeout=timeout, poll_delay=0.2)
+        return await self.job(job_id).abort(timeout=within, poll_delay=0.2)
 
 
 @asynccontextmanager
