@@ -55,6 +55,8 @@ class CacheSettings(BaseSettings):
     cache_prefix: str = "cache:"
     cache_default_ttl: int = 300
     cache_max_connections: int = 20
+    # Seconds to wait for a connection, or for a command's reply, before TimeoutError.
+    cache_socket_timeout: float = 5.0
 
 
 class Cache:
@@ -131,6 +133,9 @@ def create_client(settings: CacheSettings | None = None) -> redis.Redis:
     client: redis.Redis = redis.Redis.from_url(
         str(settings.redis_url.get_secret_value()),
         max_connections=settings.cache_max_connections,
+        # A stalled server or a half-open connection raises instead of hanging the request.
+        socket_timeout=settings.cache_socket_timeout,
+        socket_connect_timeout=settings.cache_socket_timeout,
     )
     return client
 
