@@ -3,12 +3,14 @@
 # No `from __future__ import annotations`: FastAPI must see the route annotations as objects.
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Annotated
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from live.conftest import App, providers_of
 
@@ -31,6 +33,15 @@ async def test_cache_real_round_trip_ttl_lock_and_rate_limit(
 
         await cache.set("n", 1, ttl=0)  # 0: no expiry
         assert await cache.ttl("n") is None
+        assert await cache.get("n") == 1
+        await cache.set("d", 1)  # None: CACHE_DEFAULT_TTL (300)
+        assert 290 < (await cache.ttl("d")) <= 300
+        no_expiry = cache_module.Cache(cache.client, cache.prefix, default_ttl=0)
+        await no_expiry.set("d", 2)  # CACHE_DEFAULT_TTL=0: no expiry either
+        assert await cache.ttl("d") is None
+        with pytest.raises(ValueError, match="ttl must be 0"):
+            await cache.set("d", 3, ttl=-1)
+        assert await cache.get("d") == 2
         assert await cache.delete("n", "absent") == 1
 
         calls = 0
@@ -81,3 +92,26 @@ async def test_cache_real_fastapi_lifespan_and_dependency(
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             assert (await client.get("/hits")).json() == {"hits": 1}
             assert (await client.get("/hits")).json() == {"hits": 2}
+
+
+@PROVIDERS
+async def test_cache_real_a_stalled_server_times_out_instead_of_hanging(
+    app_with: Callable[..., App], provider: str
+) -> None:
+    app = app_with("cache", provider=provider)
+    cache_module = app.module("cache")
+    assert cache_module.CacheSettings().cache_socket_timeout == 5.0
+    settings = cache_module.CacheSettings(cache_socket_timeout=0.5)
+    async with cache_module.open_cache() as admin, cache_module.open_cache(settings) as cache:
+        await cache.set("k", 1)
+        # The server holds every client's commands for 4 s (its own CLIENT PAUSE): a reply
+        # that does not come in time is a TimeoutError, not a request hanging on.
+        await admin.client.client_pause(4000, all=True)
+        try:
+            started = time.monotonic()
+            with pytest.raises(RedisTimeoutError):
+                await cache.get("k")
+            assert time.monotonic() - started < 3
+        finally:
+            await asyncio.sleep(4)  # the pause ends on its own (CLIENT UNPAUSE would wait too)
+        assert await cache.get("k") == 1

@@ -260,6 +260,26 @@ async def test_tasks_real_fastapi_lifespan_in_process_worker_and_settings(
             # arq.worker.Worker in this process, in burst mode: runs the queue, then returns
             async with asyncio.timeout(30):
                 completed = await tasks_module.run_queued_jobs()
-            assert completed == 2  # say_hello and the cron job run at start
+            assert completed == 1  # say_hello; the cron job is not a queued job
+            assert await web.state.tasks.pool.get(tasks_module.HEARTBEAT_KEY) is None
             assert (await client.get("/jobs/hello:Ada")).json() == {"status": "complete"}
             assert await web.state.tasks.result("hello:Ada") == "Hello, Ada!"
+
+
+async def test_tasks_real_waits_for_a_job_no_worker_runs_end_in_time(
+    app_with: Callable[..., App],
+) -> None:
+    """No worker runs: waiting for a result, or for an abort, ends after its timeout."""
+    app = app_with("tasks")
+    tasks_module = app.module("tasks")
+    async with tasks_module.open_task_queue() as tasks:
+        await tasks.enqueue(tasks_module.say_hello, "Ada", job_id="stuck")
+        # the outer bound only turns a hang into a failure; the module's own timeouts must act
+        async with asyncio.timeout(20):
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await tasks.result("stuck", within=1)
+            with pytest.raises(TimeoutError):
+                await tasks.abort("stuck", within=1)
+            assert time.monotonic() - started < 10
+        assert inspect.signature(tasks.abort).parameters["within"].default == 10.0

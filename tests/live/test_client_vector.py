@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: FastAPI must see the route annotations as objects,
 # and SQLAlchemy reads the models' `Mapped[...]` annotations.
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -165,3 +166,51 @@ async def test_vector_real_extension_created_where_it_was_missing(
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             response = await client.get("/nearest", params={"x": 4, "y": 4})
             assert response.json() == [2, 1]
+
+
+async def test_vector_real_many_workers_start_at_once_on_a_fresh_database(
+    app_with: Callable[..., App],
+) -> None:
+    """N workers open one fresh database at the same moment: none fails on the DDL race."""
+    app = app_with("vector")
+    db_module = app.module("db")
+    vector = app.module("vector")
+    admin = create_async_engine(db_module.async_url(app.env["DATABASE_URL"]))
+
+    class Chunk(db_module.Base):
+        __tablename__ = "chunks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        embedding: Mapped[list[float]] = mapped_column(vector.Embedding(2))
+        __table_args__ = (vector.hnsw_index("chunks_embedding_cosine", "embedding"),)
+
+    fresh = f"fresh_{uuid.uuid4().hex[:8]}"
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f"CREATE DATABASE {fresh}"))
+    settings = db_module.DatabaseSettings(
+        database_url=app.env["DATABASE_URL"].rsplit("/", 1)[0] + f"/{fresh}"
+    )
+    workers = 8
+    ready = asyncio.Barrier(workers)
+
+    async def start_worker() -> None:
+        async with db_module.open_db(settings) as db:
+            async with db.engine.connect():  # connected before the others begin: a tight race
+                pass
+            await ready.wait()
+            await vector.ensure_extension(db.engine)
+            await db.create_tables()
+
+    try:
+        results = await asyncio.gather(
+            *(start_worker() for _ in range(workers)), return_exceptions=True
+        )
+        assert [r for r in results if r is not None] == []
+        async with vector.open_vector_db(settings) as db, db.engine.connect() as conn:
+            assert "vector" in await _extensions(conn)
+            assert await conn.scalar(text("SELECT count(*) FROM chunks")) == 0
+    finally:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {fresh} WITH (FORCE)"))
+        await admin.dispose()

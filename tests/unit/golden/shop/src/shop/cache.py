@@ -55,6 +55,8 @@ class CacheSettings(BaseSettings):
     cache_prefix: str = "cache:"
     cache_default_ttl: int = 300
     cache_max_connections: int = 20
+    # Seconds to wait for a connection, or for a command's reply, before TimeoutError.
+    cache_socket_timeout: float = 5.0
 
 
 class Cache:
@@ -74,8 +76,12 @@ class Cache:
         return default if raw is None else json.loads(raw)
 
     async def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        """Store a JSON-serialisable value; `ttl` seconds (default: the configured one)."""
+        """Store a JSON-serialisable value for `ttl` seconds: None for the configured default
+        (CACHE_DEFAULT_TTL), 0 for no expiry. A negative `ttl` raises ValueError.
+        """
         expire = self.default_ttl if ttl is None else ttl
+        if expire is not None and expire < 0:
+            raise ValueError(f"ttl must be 0 (no expiry) or more seconds, not {expire}")
         await self.client.set(self._key(key), json.dumps(value), ex=expire or None)
 
     async def delete(self, *keys: str) -> int:
@@ -127,6 +133,9 @@ def create_client(settings: CacheSettings | None = None) -> redis.Redis:
     client: redis.Redis = redis.Redis.from_url(
         str(settings.redis_url.get_secret_value()),
         max_connections=settings.cache_max_connections,
+        # A stalled server or a half-open connection raises instead of hanging the request.
+        socket_timeout=settings.cache_socket_timeout,
+        socket_connect_timeout=settings.cache_socket_timeout,
     )
     return client
 

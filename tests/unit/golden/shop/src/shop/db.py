@@ -46,8 +46,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from pydantic import PostgresDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import URL, make_url
+from sqlalchemy import URL, func, make_url, select
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -66,6 +67,10 @@ class DatabaseSettings(BaseSettings):
     database_echo: bool = False
     database_pool_size: int = 5
     database_max_overflow: int = 10
+
+
+#: The advisory lock that start-up schema changes take, so that they run one at a time.
+SCHEMA_LOCK = "shop.schema"
 
 
 class Base(DeclarativeBase):
@@ -89,6 +94,17 @@ def create_engine(settings: DatabaseSettings | None = None) -> AsyncEngine:
     )
 
 
+async def lock_schema(conn: AsyncConnection) -> None:
+    """Wait for the schema lock; it is held until this connection's transaction ends.
+
+    `CREATE ... IF NOT EXISTS` is not safe when many processes start at once on a fresh
+    database: two can both see nothing, and the slower fails with a unique violation. Take
+    this first in a transaction that changes the schema at start-up (`create_tables` and
+    the vector module's `ensure_extension` do), and the others wait, then find it done.
+    """
+    await conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(SCHEMA_LOCK))))
+
+
 class Database:
     """An engine and the session factory bound to it."""
 
@@ -98,8 +114,12 @@ class Database:
         self.session = async_sessionmaker(engine, expire_on_commit=False)
 
     async def create_tables(self) -> None:
-        """Create the tables of every model that do not exist yet (use migrations later on)."""
+        """Create the tables of every model that do not exist yet (use migrations later on).
+
+        Safe to run from many workers starting at once: they take turns (`lock_schema`).
+        """
         async with self.engine.begin() as conn:
+            await lock_schema(conn)
             await conn.run_sync(Base.metadata.create_all)
 
     async def dispose(self) -> None:

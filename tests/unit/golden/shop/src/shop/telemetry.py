@@ -28,11 +28,18 @@ Each request becomes a span named after its route template (`GET /items/{item_id
 counted in `http_requests_total` and `http_request_duration_seconds`, labelled by method, route
 template and status. Nothing here is process-wide: every app gets its own tracer provider and
 its own Prometheus registry, so several apps (tests) can live in one process.
+
+Under `uvicorn --workers N` (or gunicorn) each worker counts its own requests: set
+PROMETHEUS_MULTIPROC_DIR in the environment (an empty folder, emptied at every start) and
+/metrics serves the sum over the workers. Set METRICS_TOKEN and /metrics answers only
+requests with `Authorization: Bearer <token>`.
 """
 
 from __future__ import annotations
 
+import hmac
 import importlib
+import os
 import re
 import time
 from collections.abc import AsyncIterator
@@ -54,6 +61,7 @@ from prometheus_client import (
     Histogram,
     PlatformCollector,
     ProcessCollector,
+    multiprocess,
 )
 from prometheus_client.exposition import choose_encoder
 from pydantic import AnyHttpUrl, Field, SecretStr
@@ -86,6 +94,8 @@ class TelemetrySettings(BaseSettings):
     tracing_enabled: bool = True
     metrics_enabled: bool = True
     metrics_path: str = Field(default="/metrics", pattern=r"^/")
+    # When set, /metrics needs `Authorization: Bearer <token>` (Prometheus: `authorization`).
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
     otel_sdk_disabled: bool = False
     # Base URL of an OTLP receiver; traces go to <endpoint>/v1/traces over HTTP.
     otel_exporter_otlp_endpoint: AnyHttpUrl | None = None
@@ -268,19 +278,47 @@ class PrometheusMiddleware:
             record()
 
 
+def multiprocess_dir() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR from the environment: prometheus_client reads it on import."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def scraped_registry(registry: CollectorRegistry) -> CollectorRegistry:
+    """What /metrics serves: this process's registry or, in multiprocess mode, every
+    worker's values summed from the files in PROMETHEUS_MULTIPROC_DIR."""
+    if multiprocess_dir() is None:
+        return registry
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+    return combined
+
+
+def bearer_matches(request: Request, token: SecretStr | None) -> bool:
+    """No token is set, or the request's `Authorization: Bearer` header carries it."""
+    if token is None:
+        return True
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+
+
 def _add_metrics(app: FastAPI, settings: TelemetrySettings) -> CollectorRegistry:
     registry = CollectorRegistry()
-    # The process, platform and garbage-collector metrics a default registry also has.
-    ProcessCollector(registry=registry)
-    PlatformCollector(registry=registry)
-    GCCollector(registry=registry)
+    if multiprocess_dir() is None:
+        # The process, platform and garbage-collector metrics a default registry also has
+        # (per process: multiprocess mode cannot sum them).
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
     app.add_middleware(
         PrometheusMiddleware, metrics=HttpMetrics(registry), metrics_path=settings.metrics_path
     )
 
     async def metrics(request: Request) -> Response:
+        if not bearer_matches(request, settings.metrics_token):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(encoder(registry), media_type=content_type)
+        return Response(encoder(scraped_registry(registry)), media_type=content_type)
 
     app.add_api_route(settings.metrics_path, metrics, methods=["GET"], include_in_schema=False)
     return registry

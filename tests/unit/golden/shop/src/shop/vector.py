@@ -41,7 +41,7 @@ from sqlalchemy import Index, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from shop.db import Database, DatabaseSettings, db_lifespan, open_db
+from shop.db import Database, DatabaseSettings, db_lifespan, lock_schema, open_db
 
 #: The column type of an embedding: `mapped_column(Embedding(1536))` (the dimension).
 Embedding = Vector
@@ -61,12 +61,15 @@ async def ensure_extension(bind: AsyncEngine | AsyncConnection) -> None:
     The extension lives in each database, and a data volume made without it keeps lacking it:
     run this at start-up (`vector_lifespan` and `open_vector_db` do). Creating it needs the
     CREATE privilege on the database (the owner has it; POSTGRES_USER owns POSTGRES_DB).
+    Many workers may run it at once on a fresh database: they take turns (`lock_schema`),
+    so none fails on the race. Given a connection, the lock lasts until its transaction ends.
     """
     if isinstance(bind, AsyncEngine):
         async with bind.begin() as conn:
-            await conn.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
-    else:
-        await bind.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
+            await ensure_extension(conn)
+        return
+    await lock_schema(bind)
+    await bind.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
 
 
 def hnsw_index(

@@ -307,21 +307,25 @@ class TaskQueue:
         """deferred, queued, in_progress, complete (result kept) or not_found."""
         return await self.job(job_id).status()
 
-    async def result(self, job_id: str) -> Any:
-        """Wait for the job's result; re-raises the job's exception.
+    async def result(self, job_id: str, within: float | None = 60.0) -> Any:
+        """Wait up to `within` seconds (None: no limit) for the job's result.
 
-        Bound the wait with `async with asyncio.timeout(seconds):`. Raises
-        arq.jobs.ResultNotFound when the job is neither queued nor has a kept result.
+        Re-raises the job's exception; raises TimeoutError when the job is not done in time,
+        and arq.jobs.ResultNotFound when it is neither queued nor has a kept result.
         """
-        return await self.job(job_id).result(poll_delay=0.2)
+        return await self.job(job_id).result(timeout=within, poll_delay=0.2)
 
     async def info(self, job_id: str) -> JobResult | None:
         """The finished job's record (success, result, job_try, times), without waiting."""
         return await self.job(job_id).result_info()
 
-    async def abort(self, job_id: str) -> bool:
-        """Cancel a queued or running job and wait until it is done; True when it was aborted."""
-        return await self.job(job_id).abort(poll_delay=0.2)
+    async def abort(self, job_id: str, within: float | None = 10.0) -> bool:
+        """Cancel a queued or running job; True when it was aborted.
+
+        Waits up to `within` seconds (None: no limit) for a worker to stop it, and raises
+        TimeoutError when none did in time (with no worker running, none ever will).
+        """
+        return await self.job(job_id).abort(timeout=within, poll_delay=0.2)
 
 
 @asynccontextmanager
@@ -355,8 +359,10 @@ async def run_queued_jobs(**options: Any) -> int:
     """Run the queued jobs in this process until the queue is empty; how many completed.
 
     A burst worker with `worker_settings()` (plus `options`, e.g. max_jobs=1), for tests and
-    scripts. Deferred jobs count as queued: it waits for them.
+    scripts. Deferred jobs count as queued: it waits for them. Cron jobs are not queued jobs:
+    it runs none (so none is counted), unless `options` give `cron_jobs`.
     """
+    options = {"cron_jobs": None, **options}
     worker = create_worker(worker_settings(), burst=True, handle_signals=False, **options)
     try:
         await worker.async_run()
