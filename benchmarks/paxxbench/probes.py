@@ -84,12 +84,12 @@ def http_ready(port: int, path: str) -> Probe:
     return probe
 
 
-#: How each of the six benchmarked services is probed, from the values in the project's .env.
+#: How each of the six benchmarked services (the default providers) is probed, from the values in the project's .env.
 #: (description shown on the page, factory)
 PROBES: dict[str, tuple[str, Callable[[Mapping[str, str]], Probe]]] = {
-    "redis": (
+    "valkey": (
         "AUTH + PING over RESP → +PONG",
-        lambda env: redis_ready(int(env["PAXX_REDIS_PORT"]), env["REDIS_PASSWORD"]),
+        lambda env: redis_ready(int(env["PAXX_VALKEY_PORT"]), env["VALKEY_PASSWORD"]),
     ),
     "postgres": (
         "TCP startup packet → authentication request (as pg_isready)",
@@ -97,9 +97,9 @@ PROBES: dict[str, tuple[str, Callable[[Mapping[str, str]], Probe]]] = {
             int(env["PAXX_POSTGRES_PORT"]), env["POSTGRES_USER"], env["POSTGRES_DB"]
         ),
     ),
-    "minio": (
-        "GET /minio/health/ready on the S3 port → 200",
-        lambda env: http_ready(int(env["PAXX_MINIO_PORT"]), "/minio/health/ready"),
+    "rustfs": (
+        "GET /health on the S3 port → 200",
+        lambda env: http_ready(int(env["PAXX_RUSTFS_PORT"]), "/health"),
     ),
     "mailpit": (
         "SMTP greeting → 220 (its web UI answers earlier)",
