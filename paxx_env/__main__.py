@@ -10,6 +10,10 @@ Everything else, `--help` included, goes through the typer app in commands/app.p
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def main() -> None:
@@ -58,6 +62,9 @@ def _up(folder: str) -> int | None:
     if root is None:
         return None
     signal.signal(signal.SIGINT, _interrupt)
+    already = _already_up(root)
+    if already is not None:
+        return already
     try:
         from paxx_env.quickstart import prepare
         from paxx_env.ui import Progress
@@ -99,6 +106,27 @@ def _interrupt(_signal: int, _frame: object) -> None:
         "interrupted",
         "run the command again: paxx writes its files atomically, so none is half-written",
     )
+
+
+def _already_up(root: Path) -> int | None:
+    """`paxx up` when everything runs, healthy, as the last `up` left it (lastup.nothing_to_do).
+
+    The cheapest answer: two engine calls, no lock, no survey of volumes and images (P2 in
+    docs/benchmarks.md). None when anything is to be done, or in doubt.
+    """
+    from paxx_env.errors import PaxxError
+    from paxx_env.lastup import nothing_to_do
+
+    try:
+        services = nothing_to_do(root)
+    except PaxxError:
+        return None  # the quick start or the full command reports it
+    if services is None:
+        return None
+    width = max(len(s) for s in services)
+    for service in services:
+        sys.stderr.write(f"{service:<{width}}  already up\n")
+    return _status(str(root), json_output=False)
 
 
 def _status(folder: str, json_output: bool) -> int:

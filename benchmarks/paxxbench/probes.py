@@ -84,7 +84,8 @@ def http_ready(port: int, path: str) -> Probe:
     return probe
 
 
-#: How each of the six benchmarked services (the default providers) is probed, from the values in the project's .env.
+#: How each of the six benchmarked services (the default providers) is probed, from the
+#: values in the project's .env.
 #: (description shown on the page, factory)
 PROBES: dict[str, tuple[str, Callable[[Mapping[str, str]], Probe]]] = {
     "valkey": (
