@@ -56,8 +56,8 @@ def import_offenders(bench: Bench, stack: Stack) -> list[str]:
     paragraphs = [
         f"Import time by `python -X importtime -m paxx_env …` (median of {runs} runs; "
         "importtime's own bookkeeping inflates the totals a little). *Imports* lists the "
-        "imports started by the program (`paxx_env.cli` is imported by `main()`, others inside "
-        "the commands) and, as `parent › module`, the imports those start, each with "
+        "imports started by the program (`paxx_env.commands.app` is imported by `main()`, "
+        "others inside the commands) and, as `parent › module`, the imports those start, each with "
         "everything it pulls in; *package* sums each top-level package's own time."
     ]
     for args in (["--help"], ["--version"], ["status"]):
