@@ -61,6 +61,7 @@ class Admin:
         self._lock: asyncio.Lock | None = None
         #: A second connection for quick questions, not queued behind a CREATE DATABASE.
         self._probe: Any = None
+        self._probe_lock: asyncio.Lock | None = None
         try:
             self.run(self._connect())
         except BaseException:
@@ -71,6 +72,7 @@ class Admin:
         self._connection = await self.asyncpg.connect(self.url)
         self._lock = asyncio.Lock()
         self._probe = await self.asyncpg.connect(self.url)
+        self._probe_lock = asyncio.Lock()
 
     def run(self, work: Coroutine[Any, Any, T], timeout: float | None = TIMEOUT) -> T:
         """Run `work` on the connection's loop and wait for it; errors are PaxxErrors."""
@@ -97,7 +99,17 @@ class Admin:
 
     async def ask(self, sql: str, *args: object) -> Any:
         """On the loop: a quick query on the second connection, its first value."""
-        return await self._probe.fetchval(sql, *args)
+        assert self._probe_lock is not None
+        async with self._probe_lock:
+            return await self._probe.fetchval(sql, *args)
+
+    async def alone(self, sql: str) -> None:
+        """On the loop: run one statement on a connection of its own, beside the others."""
+        connection = await self.asyncpg.connect(self.url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
 
     async def in_database(self, name: str, sql: str) -> None:
         """On the loop: run one statement in the database `name`, on a connection of its own."""

@@ -76,7 +76,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     if not note_folder(config.stash[CONTROLLER]).exists():
         return
-    from paxx_env.testing.postgres import drop_noted_template
+    from paxx_env.testing.template import drop_noted_template
 
     try:
         drop_noted_template(config.stash[CONTROLLER])
@@ -179,7 +179,7 @@ def _paxx_databases(
 
 @pytest.fixture
 def paxx_db_url(_paxx_databases: Databases) -> Iterator[str]:
-    """The URL of a database of this test's own, cloned from the template; dropped after."""
+    """The URL of a database of this test's own: the template's copy, nobody else's rows."""
     with reported(), _paxx_databases.database() as url:
         yield url
 

@@ -1,136 +1,81 @@
-"""A database of each test's own, cloned from a template prepared once per test run.
+"""A database of each test's own: a clone of the run's template, or one set back to it.
 
-The template `paxx_RUN_template` is made by the first process of the run that needs a
-database: it takes a PostgreSQL advisory lock, creates the template (with the `vector`
-extension when that feature is declared), calls the `pytest_paxx_prepare_database` hook on it
-(the user's migrations) and closes it to connections. Other xdist workers wait on the lock and
-find it ready, so no two prepare it at once. Without xdist the session drops it at the end;
-under xdist the controller does, after every worker is done (the worker that made it leaves
-a note, see run.py).
+Each process keeps a few databases that are exactly the template's copy and hands one to
+each test. After the test, in the background, the database is made ready again:
 
-Each test's database is `CREATE DATABASE ... TEMPLATE` the template. Cloning copies the whole
-catalog (about 8 MB), so the next test's database is made in the background while a test
-runs, and a test's database is dropped after it, also in the background; the session waits
-for every drop before it ends.
+- no session connected to it during the test: it is still the copy, and is kept as it is;
+- the test only wrote rows: its tables are emptied and its sequences set back (reuse.py);
+- it changed the schema, or a table the template filled: it is dropped, and a new clone of
+  the template (`CREATE DATABASE ... TEMPLATE`, which copies the whole catalog, about 8 MB)
+  takes its place.
+
+Sessions a test left open are ended first, as `DROP DATABASE ... WITH (FORCE)` would. The
+session drops every database it made when it ends (template.py makes and drops the template).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import hashlib
-import inspect
 import itertools
-import threading
-from collections.abc import Callable, Coroutine, Iterator
+import time
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from paxx_env.errors import PaxxError
 from paxx_env.testing.pgadmin import Admin, database_url, quoted
-from paxx_env.testing.run import Run, forget_note, leave_note, read_note
+from paxx_env.testing.reuse import POINT, Reference, read_reference, reset
+from paxx_env.testing.run import Run
+from paxx_env.testing.template import Prepare, Template, template_name
 
 #: The feature whose declaration puts the `vector` extension in the template.
 VECTOR_FEATURE = "vector"
-Prepare = Callable[[str], list[object]]
+#: Databases ready or being made ready, besides the one a test holds.
+AHEAD = 2
+#: How long a test's sessions may take to end before its database is dropped instead.
+SESSIONS_END = 5.0
 
-
-#: Whether no session is connected to the database $1 and none ever was (PostgreSQL >= 14).
+#: Whether no client session is connected to the database $1, and the sessions PostgreSQL
+#: counted for it are still $2 (PostgreSQL >= 14).
 UNTOUCHED = """
-SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1)
-   AND (SELECT sessions FROM pg_stat_database WHERE datname = $1) = 0
+SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                    WHERE datname = $1 AND backend_type = 'client backend')
+   AND (SELECT sessions FROM pg_stat_database WHERE datname = $1) = $2
 """
-
-
-def template_name(run_id: str) -> str:
-    """The template database of a run."""
-    return f"paxx_{run_id}_template"
-
-
-class Template:
-    """The run's template database, as this process knows it."""
-
-    def __init__(self, admin: Admin, name: str) -> None:
-        self.admin = admin
-        self.name = name
-        #: Whether this process made it (and so must see that it is dropped).
-        self.made_here = False
-
-    def make(self, vector: bool, prepare: Prepare, note_run: str | None) -> None:
-        """Make and prepare the template unless another process has; wait while one does."""
-        digest = hashlib.sha256(self.name.encode()).digest()
-        key = int.from_bytes(digest[:8], "big", signed=True)
-        run = self.admin.run
-        run(self.admin.value("SELECT pg_advisory_lock($1)", key), timeout=None)
-        try:
-            ready = run(
-                self.admin.value(
-                    "SELECT NOT datallowconn FROM pg_database WHERE datname = $1", self.name
-                )
-            )
-            if ready:
-                return
-            if ready is not None:  # left half-made by a process whose preparation failed
-                run(self.drop())
-            run(self.admin.value(f"CREATE DATABASE {quoted(self.name)}"))
-            self.made_here = True
-            if note_run is not None:
-                leave_note(note_run, {"url": self.admin.url, "template": self.name})
-            try:
-                self._prepare(vector, prepare)
-            except BaseException:
-                run(self.drop())
-                raise
-        finally:
-            run(self.admin.value("SELECT pg_advisory_unlock($1)", key))
-
-    def _prepare(self, vector: bool, prepare: Prepare) -> None:
-        if vector:
-            self.admin.run(
-                self.admin.in_database(self.name, "CREATE EXTENSION IF NOT EXISTS vector")
-            )
-        for result in prepare(database_url(self.admin.url, self.name)):
-            if inspect.isawaitable(result):
-                _await_elsewhere(result)
-        # No connection to the template from now on: cloning needs it idle.
-        name = quoted(self.name)
-        self.admin.run(
-            self.admin.value(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true")
-        )
-        self.admin.run(
-            self.admin.value(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
-                self.name,
-            )
-        )
-
-    async def drop(self) -> None:
-        """On the admin loop: drop the template, if it exists."""
-        exists = await self.admin.value("SELECT 1 FROM pg_database WHERE datname = $1", self.name)
-        if exists:
-            await self.admin.value(f"ALTER DATABASE {quoted(self.name)} WITH IS_TEMPLATE false")
-            await self.admin.value(f"DROP DATABASE IF EXISTS {quoted(self.name)} WITH (FORCE)")
+CLIENTS = """
+SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'
+"""
+END_CLIENTS = """
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+ WHERE datname = $1 AND backend_type = 'client backend'
+"""
+SESSIONS = "SELECT sessions FROM pg_stat_database WHERE datname = $1"
 
 
 class Databases:
-    """The clones of the run's template that this process hands out, one made ahead."""
+    """The databases this process hands to its tests."""
 
     def __init__(self, admin: Admin, template: Template, prefix: str) -> None:
         self.admin = admin
         self.template = template
         self._prefix = prefix.replace("-", "_")
         self._count = itertools.count(1)
-        self._ahead: collections.deque[asyncio.Future[str]] = collections.deque()
+        #: Databases that are the template's copy, the next to hand out first.
+        self._ready: list[str] = []
+        #: Clones and resets under way; each puts its database in `_ready` when done.
+        self._work: set[asyncio.Future[None]] = set()
+        self._errors: list[BaseException] = []
         self._drops: set[asyncio.Future[None]] = set()
         self._failed: list[str] = []
+        #: database -> the next transaction id when it was last the template's copy
+        self._points: dict[str, int] = {}
+        #: database -> the sessions PostgreSQL had counted for it then
+        self._sessions: dict[str, int] = {}
+        self._reference: asyncio.Future[Reference | None] | None = None
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:
-        """The URL of a database of its own for one test; dropped after it.
-
-        When no session connected to it, it is handed to the next test instead: it is still
-        the template's copy.
-        """
+        """The URL of a database of its own for one test; made ready for another after it."""
         name = self.admin.run(self._take())
         try:
             yield database_url(self.admin.url, name)
@@ -138,37 +83,120 @@ class Databases:
             self.admin.run(self._release(name))
 
     async def _take(self) -> str:
-        if not self._ahead:
-            self._ahead.append(asyncio.ensure_future(self._clone()))
-        name = await self._ahead.popleft()
-        if not self._ahead:
-            self._ahead.append(asyncio.ensure_future(self._clone()))
+        while not self._ready:
+            if self._errors:
+                raise self._errors.pop(0)
+            if not self._work:
+                self._start(self._clone())
+            await asyncio.wait(set(self._work), return_when=asyncio.FIRST_COMPLETED)
+        name = self._ready.pop(0)
+        while len(self._ready) + len(self._work) < AHEAD:
+            if self._reference is None:  # the first clone made ahead: no test has it yet
+                self._reference = asyncio.get_running_loop().create_future()
+                self._start(self._clone(self._reference))
+            else:
+                self._start(self._clone())
         return name
 
     async def _release(self, name: str) -> None:
-        """Keep a test's database for the next test if no one connected, else drop it later.
+        """Hand the database on as it is if nobody connected to it; else make it ready later.
 
         A test that asked for a database and never connected (paxx_settings asks for one in
-        every test) left it as the template made it. PostgreSQL counts the sessions of each
-        database, and a session's count reaches the statistics before the session leaves
-        pg_stat_activity, so: no session now and none counted means nothing was changed.
+        every test) left it as it was. PostgreSQL counts the sessions of each database, and a
+        session's count reaches the statistics before the session leaves pg_stat_activity,
+        so: no session now and no new one counted means nothing was changed.
         """
         try:
-            untouched = await self.admin.ask(UNTOUCHED, name)
+            untouched = await self.admin.ask(UNTOUCHED, name, self._sessions.get(name, 0))
         except (self.admin.asyncpg.PostgresError, OSError):
             untouched = False  # a server without pg_stat_database.sessions (before 14)
         if untouched:
-            kept: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-            kept.set_result(name)
-            self._ahead.appendleft(kept)
+            self._ready.insert(0, name)
         else:
-            self._later(self._drop(name))
+            self._start(self._renew(name))
 
-    async def _clone(self) -> str:
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
+    async def _clone(self, reference: asyncio.Future[Reference | None] | None = None) -> None:
+        """Make one more clone of the template, on a connection of its own.
+
+        `reference`: read the reference (reuse.py) from it while no test has touched it.
+        """
         name = f"{self._prefix}_db{next(self._count):05d}"
         template = quoted(self.template.name)
-        await self.admin.value(f"CREATE DATABASE {quoted(name)} TEMPLATE {template}")
-        return name
+        try:
+            await self.admin.alone(f"CREATE DATABASE {quoted(name)} TEMPLATE {template}")
+            self._points[name] = await self.admin.ask(POINT)
+        except Exception as error:
+            self._errors.append(error)
+            if reference is not None:
+                reference.set_result(None)
+            return
+        if reference is not None:
+            reference.set_result(await self._read_reference(name))
+        self._ready.append(name)
+
+    async def _read_reference(self, name: str) -> Reference | None:
+        """The reference, or None (then no database is reused: each is dropped and cloned)."""
+        try:
+            connection = await self.admin.asyncpg.connect(database_url(self.admin.url, name))
+            try:
+                found: Reference | None = await read_reference(connection)
+            finally:
+                await connection.close()
+            self._sessions[name] = await self._settled(name)
+        except (self.admin.asyncpg.PostgresError, OSError, TimeoutError):
+            return None  # e.g. a table the role may not read
+        return found
+
+    async def _renew(self, name: str) -> None:
+        """Set the database back to the template's copy, or drop it and clone another."""
+        try:
+            ready = await self._reset(name)
+        except (self.admin.asyncpg.PostgresError, OSError, TimeoutError):
+            ready = False
+        if ready:
+            self._ready.append(name)
+        else:
+            self._later(self._drop(name))
+            await self._clone()
+
+    async def _reset(self, name: str) -> bool:
+        reference = await self._reference if self._reference is not None else None
+        if reference is None or not reference.reusable:
+            return False
+        await self.admin.ask(END_CLIENTS, name)
+        if await self._wait_for_no_clients(name) is None:
+            return False
+        connection = await self.admin.asyncpg.connect(database_url(self.admin.url, name))
+        try:
+            # A lost reset is a database dropped later; no need to wait for the disk.
+            await connection.execute("SET synchronous_commit = off; SET lock_timeout = '5s'")
+            if not await reset(connection, reference, self._points[name]):
+                return False
+            self._points[name] = await connection.fetchval(POINT)
+        finally:
+            await connection.close()
+        self._sessions[name] = await self._settled(name)
+        return True
+
+    async def _settled(self, name: str) -> int:
+        """The sessions counted for `name`, once no client is connected to it."""
+        sessions = await self._wait_for_no_clients(name)
+        if sessions is None:
+            raise TimeoutError(f"sessions of {name} did not end")
+        return sessions
+
+    async def _wait_for_no_clients(self, name: str) -> int | None:
+        deadline = time.monotonic() + SESSIONS_END
+        while await self.admin.ask(CLIENTS, name):
+            if time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(0.002)
+        return int(await self.admin.ask(SESSIONS, name) or 0)
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
         """On the loop: run `work` in the background; the session waits for it at its end."""
@@ -177,21 +205,15 @@ class Databases:
         task.add_done_callback(self._drops.discard)
 
     async def _drop(self, name: str) -> None:
+        self._points.pop(name, None)
+        self._sessions.pop(name, None)
         try:
-            await self.admin.value(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
+            await self.admin.alone(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
         except (self.admin.asyncpg.PostgresError, OSError) as error:
             self._failed.append(f"{name} ({error})")
 
-    def settle(self) -> None:
-        """Wait until every test database handed out so far is dropped."""
-        self.admin.run(self._settle())
-
-    async def _settle(self) -> None:
-        while self._drops:
-            await asyncio.gather(*list(self._drops))
-
     def close(self, drop_template: bool) -> None:
-        """Drop the clone made ahead, wait for the drops (and drop the template when asked)."""
+        """Drop every database made here (and the template when asked)."""
         try:
             self.admin.run(self._close(drop_template))
         finally:
@@ -203,13 +225,16 @@ class Databases:
             )
 
     async def _close(self, drop_template: bool) -> None:
-        while self._ahead:
-            ahead = self._ahead.popleft()
-            with contextlib.suppress(Exception):
-                self._later(self._drop(await ahead))
-        await self._settle()
+        while self._work:
+            await asyncio.wait(set(self._work))
+        for name in self._ready:
+            self._later(self._drop(name))
+        self._ready.clear()
         if drop_template and self.template.made_here:
-            await self.template.drop()
+            # Beside the clones' drops: dropping the template only needs none to be cloning.
+            self._later(self.template.drop())
+        while self._drops:
+            await asyncio.gather(*list(self._drops))
 
 
 def open_databases(url: str, run: Run, vector: bool, prepare: Prepare, worker: bool) -> Databases:
@@ -225,41 +250,3 @@ def open_databases(url: str, run: Run, vector: bool, prepare: Prepare, worker: b
         admin.close()
         raise
     return Databases(admin, template, run.prefix)
-
-
-def drop_noted_template(run_id: str) -> None:
-    """The xdist controller's part: drop the template a worker of this run made, if one did."""
-    note = read_note(run_id)
-    if note is None:
-        return
-    try:
-        admin = Admin(str(note["url"]))
-        try:
-            admin.run(Template(admin, str(note["template"])).drop())
-        finally:
-            admin.close()
-    finally:
-        forget_note(run_id)
-
-
-def _await_elsewhere(awaitable: Any) -> None:
-    """Run an `async def` hook to its end on a new loop, in a thread of its own.
-
-    A thread, because the hook may be called while another event loop runs in this one.
-    """
-    failure: list[BaseException] = []
-
-    async def wrapped() -> None:
-        await awaitable
-
-    def target() -> None:
-        try:
-            asyncio.run(wrapped())
-        except BaseException as error:
-            failure.append(error)
-
-    thread = threading.Thread(target=target, name="paxx-prepare-database")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]

@@ -4,8 +4,9 @@ A user's test suite runs in a subprocess (`python -m pytest`, the plugin loading
 entry point) in a project paxx generated, with pytest-xdist. Its tests write the same row,
 key, object, mail, document and span, and each asserts that it sees only its own. A fixture
 set up before the paxx fixtures (so torn down after them) checks, after every test, that the
-test's database, bucket and index are gone, its Redis database is empty and its mails are
-deleted. After the run this test checks that nothing of the run is left on the services.
+test's bucket and index are gone, its Redis database is empty and its mails are deleted (its
+database is emptied for a later test or dropped: each test asserts it sees no other test's
+row). After the run this test checks that nothing of the run is left on the services.
 Redis and PostgreSQL are the real programs; MinIO, Mailpit, Meilisearch and Jaeger are
 protocol stand-ins.
 """
@@ -77,14 +78,6 @@ def mailpit_search(namespace):
         return json.loads(answer.read())["messages"]
 
 
-async def database_exists(name):
-    connection = await asyncpg.connect(BASE["DATABASE_URL"])
-    try:
-        return await connection.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", name)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture
 def gone_after():
     """Names a test's slices; after the paxx fixtures are torn down, checks each is gone."""
@@ -99,11 +92,6 @@ def gone_after():
         assert redis.Redis.from_url(names["redis"]).dbsize() == 0
     if "mail" in names:
         assert mailpit_search(names["mail"]) == []
-    if "database" in names:  # dropped in the background right after the test
-        deadline = time.monotonic() + 60
-        while asyncio.run(database_exists(names["database"])):
-            assert time.monotonic() < deadline, names["database"] + " was not dropped"
-            time.sleep(0.05)
 '''
 
 SUITE = """
@@ -125,7 +113,7 @@ SAME = range(8)
 
 
 @pytest.mark.parametrize("n", SAME)
-def test_the_same_row(gone_after, paxx_db_url, n):
+def test_the_same_row(paxx_db_url, n):
     async def write_and_read():
         connection = await asyncpg.connect(paxx_db_url)
         try:
@@ -137,11 +125,10 @@ def test_the_same_row(gone_after, paxx_db_url, n):
             assert [tuple(r) for r in await connection.fetch("SELECT * FROM notes")] == [
                 (1, f"test {n}")
             ]
-            return await connection.fetchval("SELECT current_database()")
         finally:
             await connection.close()
 
-    gone_after["database"] = asyncio.run(write_and_read())
+    asyncio.run(write_and_read())
 
 
 @pytest.mark.parametrize("n", SAME)
@@ -295,19 +282,7 @@ def test_every_slice_is_the_tests_own_and_gone_after_it_with_2_and_4_workers(
 
 def _assert_nothing_is_left(variables: dict[str, str]) -> None:
     """No database, Redis key, bucket, index or mail of the run is left on the services."""
-    import asyncio
-
-    import asyncpg
-
-    async def databases() -> list[str]:
-        connection = await asyncpg.connect(variables["DATABASE_URL"])
-        try:
-            rows = await connection.fetch("SELECT datname FROM pg_database ORDER BY 1")
-            return [row["datname"] for row in rows]
-        finally:
-            await connection.close()
-
-    assert asyncio.run(databases()) == ["app", "postgres", "template0", "template1"]
+    _assert_only_the_apps_databases(variables)
     server = redis.Redis.from_url(variables["REDIS_URL"])
     assert {k: v for k, v in server.info("keyspace").items() if k != "db0"} == {}
     buckets = _boto(variables).list_buckets()["Buckets"]
@@ -504,3 +479,112 @@ def test_3_gets_a_new_one(paxx_db_url):
     result = run_pytest(root, "-q", "-p", "no:randomly", "tests")
     assert result.code == 0, result.output
     assert _summary(result).startswith("3 passed"), result.output
+
+
+REUSE_CONFTEST = """
+import asyncpg
+
+
+async def pytest_paxx_prepare_database(database_url):
+    connection = await asyncpg.connect(database_url)
+    await connection.execute(
+        "CREATE TABLE kinds (id int PRIMARY KEY, name text NOT NULL);"
+        "INSERT INTO kinds VALUES (1, 'first');"
+        "CREATE TABLE items (id serial PRIMARY KEY, kind int REFERENCES kinds, name text)"
+    )
+    await connection.close()
+"""
+
+REUSE_SUITE = """
+import asyncio
+
+import asyncpg
+import pytest
+
+NAMES = {}
+LATER = []
+LEFT_OPEN = []
+
+
+def name_of(url):
+    return url.rsplit("/", 1)[1]
+
+
+async def run(url, *statements):
+    connection = await asyncpg.connect(url)
+    try:
+        return [await connection.fetch(statement) for statement in statements]
+    finally:
+        await connection.close()
+
+
+def test_1_writes_rows_and_leaves_a_transaction_open(paxx_db_url):
+    NAMES["rows"] = name_of(paxx_db_url)
+    inserted = asyncio.run(run(paxx_db_url, *["INSERT INTO items (kind) VALUES (1) RETURNING id"] * 2))
+    assert [rows[0]["id"] for rows in inserted] == [1, 2]
+    # A connection the test never closes, inside a transaction that wrote a row.
+    loop = asyncio.new_event_loop()
+    connection = loop.run_until_complete(asyncpg.connect(paxx_db_url))
+    loop.run_until_complete(connection.execute("BEGIN; INSERT INTO items (kind) VALUES (1)"))
+    LEFT_OPEN.append((loop, connection))
+
+
+def test_2_changes_the_schema(paxx_db_url):
+    NAMES["schema"] = name_of(paxx_db_url)
+    asyncio.run(run(paxx_db_url, "ALTER TABLE items ADD COLUMN extra int"))
+
+
+def test_3_changes_a_row_the_template_has(paxx_db_url):
+    NAMES["filled"] = name_of(paxx_db_url)
+    asyncio.run(run(paxx_db_url, "UPDATE kinds SET name = 'changed'"))
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_4_later_tests_see_the_template_only(paxx_db_url, n):
+    LATER.append(name_of(paxx_db_url))
+    items, kinds, columns, inserted = asyncio.run(run(
+        paxx_db_url,
+        "SELECT count(*) FROM items",
+        "SELECT id, name FROM kinds",
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items'",
+        "INSERT INTO items (kind) VALUES (1) RETURNING id",
+    ))
+    assert items[0][0] == 0
+    assert [tuple(row) for row in kinds] == [(1, "first")]
+    assert columns[0][0] == 3
+    assert inserted[0]["id"] == 1  # the sequence is back where the template left it
+
+
+def test_5_only_the_database_with_new_rows_came_back():
+    assert NAMES["rows"] in LATER
+    assert NAMES["schema"] not in LATER
+    assert NAMES["filled"] not in LATER
+"""
+
+
+def test_a_database_with_only_new_rows_is_emptied_for_a_later_test_others_are_dropped(
+    live: Callable[..., Path], paxx: Runner
+) -> None:
+    root = live("reuse", "db")
+    assert paxx(root, "up").code == 0
+    _write_suite(root, {"tests/conftest.py": REUSE_CONFTEST, "tests/test_reuse.py": REUSE_SUITE})
+    result = run_pytest(root, "-q", "-p", "no:randomly", "tests")
+    assert result.code == 0, result.output
+    assert _summary(result).startswith("10 passed"), result.output
+    _assert_only_the_apps_databases(_variables(paxx, root))
+
+
+def _assert_only_the_apps_databases(variables: dict[str, str]) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def databases() -> list[str]:
+        connection = await asyncpg.connect(variables["DATABASE_URL"])
+        try:
+            rows = await connection.fetch("SELECT datname FROM pg_database ORDER BY 1")
+            return [row["datname"] for row in rows]
+        finally:
+            await connection.close()
+
+    assert asyncio.run(databases()) == ["app", "postgres", "template0", "template1"]

@@ -463,10 +463,15 @@ def test_the_plugins_timings_leave_out_the_first_and_the_closing_test(tmp_path: 
 
 
 def test_the_plugins_section_judges_its_targets_and_says_why_not() -> None:
-    medians = {pytest_plugin.DATABASE: 0.120, pytest_plugin.AHEAD: 0.002}
+    medians = {
+        pytest_plugin.DATABASE: 0.120,
+        pytest_plugin.AHEAD: 0.002,
+        pytest_plugin.ALTERED: 0.250,
+    }
     walls = {
         pytest_plugin.PLUGIN: stats.Stats([6.0, 7.0]),
         pytest_plugin.TESTCONTAINERS: stats.Stats([10.0, 11.0]),
+        pytest_plugin.SHARED: stats.Stats([5.0]),
     }
     section = pytest_plugin.plugin_section([], medians, [], walls, 15)
     assert [(t.measured, t.met) for t in section.targets] == [
@@ -474,6 +479,9 @@ def test_the_plugins_section_judges_its_targets_and_says_why_not() -> None:
         ("120.0 ms", False),
     ]
     assert len(section.notes) == 2 and "tests of 100 ms: 2.0 ms" in section.notes[0]
+    assert "a new clone of the template (250.0 ms)" in section.notes[0]
+    assert "take 0.48 × testcontainers-python's time" in section.notes[1]
+    assert "The plugin takes 1.30 × the floor" in section.notes[1]
     fast = {pytest_plugin.DATABASE: 0.040}
     walls[pytest_plugin.PLUGIN] = stats.Stats([4.0])
     met = pytest_plugin.plugin_section([], fast, [], walls, 15)

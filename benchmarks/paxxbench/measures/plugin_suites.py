@@ -65,6 +65,12 @@ async def write(url):
     await connection.close()
 
 
+async def alter(url):
+    connection = await asyncpg.connect(url)
+    await connection.execute("ALTER TABLE notes ADD COLUMN extra int")
+    await connection.close()
+
+
 @pytest.mark.parametrize("n", range({count}))
 def test_cost({arguments}n):
     {body}

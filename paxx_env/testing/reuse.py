@@ -1,0 +1,149 @@
+"""Setting a test's database back to the template's state, so a later test can have it.
+
+Emptying the rows a test wrote is much cheaper than cloning the template again, but only
+when rows are all it changed. Whether it is so is read from PostgreSQL itself, not guessed:
+
+- Every row PostgreSQL writes carries the id of the transaction that wrote it (`xmin`), and
+  ids only grow. The *point* of a database is the next transaction id at the moment it was
+  handed to a test. Any row of a system catalog with an id from the point on was written by
+  the test: a table, column, index, type, function, schema, comment or large object made or
+  changed. A catalog with fewer rows than the template's lost one (something dropped). Either
+  way the database is not reused.
+- The same two counts on every table the template filled (an `alembic_version` row, seed
+  data) tell whether the test changed it; if it did, the database is not reused.
+- The tables the template left empty are emptied (`TRUNCATE`), and every sequence is set
+  back to the template's value (`setval`).
+
+The counts are compared with those of a database no test has touched yet: the first clone.
+Planner statistics (`pg_statistic`, which ANALYZE and autovacuum write) are not compared:
+they change plans, not results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: The next transaction id, as a 32-bit id (the form `xmin` has).
+POINT = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296"
+
+#: Whether a row's xmin ($1 is the point) was written from the point on. Ids wrap around at
+#: 2^32 and compare modulo it; ids 0-2 are PostgreSQL's own (frozen, bootstrap).
+FRESH = (
+    "xmin::text::bigint >= 3 AND ((xmin::text::bigint - $1 + 4294967296) % 4294967296) < 2147483648"
+)
+
+#: The catalogs of this database (not the shared ones), but the planner's statistics.
+CATALOGS = """
+SELECT format('pg_catalog.%I', c.relname) FROM pg_class c
+ WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
+   AND c.relname NOT IN ('pg_statistic', 'pg_statistic_ext_data')
+ ORDER BY 1
+"""
+
+#: The user's tables (not partitioned parents: their partitions are tables too).
+TABLES = """
+SELECT format('%I.%I', n.nspname, c.relname), c.oid
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+ ORDER BY 1
+"""
+
+#: Foreign keys between those tables: (the referencing table, the referenced one).
+FOREIGN_KEYS = "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f'"
+
+#: Every sequence: its value, or NULL when nextval was never called (then its start).
+SEQUENCES = """
+SELECT s.seqrelid::bigint, pg_sequence_last_value(s.seqrelid), s.seqstart
+  FROM pg_sequence s ORDER BY 1
+"""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the template left: the check to run on a used database, and how to set it back.
+
+    `check` answers, for relation number i: its rows, and its rows written from the point on.
+    """
+
+    check: str
+    #: relation number -> its rows in the template (catalogs and the tables it filled)
+    rows: dict[int, int]
+    #: relation number -> the name of a table the template left empty
+    emptied: dict[int, str]
+    #: `SELECT setval(...)` for every sequence, or "" when there is none
+    sequences: str
+    #: A table the template filled refers to one it left empty: TRUNCATE ... CASCADE could
+    #: empty the filled one, so such a database is never reused.
+    reusable: bool
+
+
+async def read_reference(connection: Any) -> Reference:
+    """The reference, read from a database no test has touched (asyncpg connection)."""
+    catalogs = [row[0] for row in await connection.fetch(CATALOGS)]
+    tables = [(row[0], row[1]) for row in await connection.fetch(TABLES)]
+    parts = [_counted(i, name) for i, name in enumerate(catalogs)]
+    parts += [_counted(len(catalogs) + i, name) for i, (name, _) in enumerate(tables)]
+    counts = {row[0]: row[1] for row in await connection.fetch(" UNION ALL ".join(parts), 0)}
+    rows = {i: counts[i] for i in range(len(catalogs))}
+    emptied, filled = {}, set()
+    for i, (name, oid) in enumerate(tables, start=len(catalogs)):
+        if counts[i]:
+            rows[i] = counts[i]
+            filled.add(oid)
+        else:
+            emptied[i] = name
+    empty_oids = {oid for _, oid in tables if oid not in filled}
+    keys = await connection.fetch(FOREIGN_KEYS)
+    reusable = not any(row[0] in filled and row[1] in empty_oids for row in keys)
+    check = [
+        _counted(i, catalogs[i] if i < len(catalogs) else tables[i - len(catalogs)][0])
+        for i in rows
+    ]
+    check += [_any_row(i, name) for i, name in emptied.items()]
+    return Reference(
+        check=" UNION ALL ".join(check),
+        rows=rows,
+        emptied=emptied,
+        sequences=await _sequences(connection),
+        reusable=reusable,
+    )
+
+
+async def reset(connection: Any, reference: Reference, point: int) -> bool:
+    """Set the database back to the template's state; False when that is not possible.
+
+    `point`: the next transaction id when the database was handed out. On False nothing was
+    changed, and the database should be dropped.
+    """
+    if not reference.reusable:
+        return False
+    written = []
+    for number, rows, fresh in await connection.fetch(reference.check, point):
+        if number in reference.emptied:
+            if rows:
+                written.append(reference.emptied[number])
+        elif rows != reference.rows[number] or fresh:
+            return False
+    if written:
+        await connection.execute(f"TRUNCATE {', '.join(written)} CASCADE")
+    if reference.sequences:
+        await connection.execute(reference.sequences)
+    return True
+
+
+def _counted(number: int, name: str) -> str:
+    return f"SELECT {number}, count(*), count(*) FILTER (WHERE {FRESH}) FROM {name}"
+
+
+def _any_row(number: int, name: str) -> str:
+    return f"SELECT {number}, (SELECT count(*) FROM (SELECT FROM {name} LIMIT 1) AS one), 0"
+
+
+async def _sequences(connection: Any) -> str:
+    """`SELECT setval(oid, value, is_called), ...` for every sequence, as it is now."""
+    calls = []
+    for oid, last, start in await connection.fetch(SEQUENCES):
+        value, called = (start, "false") if last is None else (last, "true")
+        calls.append(f"setval({int(oid)}::regclass, {int(value)}, {called})")
+    return "SELECT " + ", ".join(calls) if calls else ""
