@@ -49,6 +49,17 @@ SELECT format('%I.%I', n.nspname, c.relname), c.oid
  ORDER BY 1
 """
 
+#: The database's own entries in the shared catalogs: its settings and comment (which a
+#: clone does not have), and whether its pg_database row was rewritten (ALTER DATABASE).
+DATABASE = f"""
+SELECT -1,
+       (SELECT count(*) FROM pg_db_role_setting WHERE setdatabase = d.oid)
+       + (SELECT count(*) FROM pg_shdescription
+           WHERE objoid = d.oid AND classoid = 'pg_database'::regclass),
+       (SELECT count(*) FROM pg_database WHERE oid = d.oid AND {FRESH})
+  FROM pg_database d WHERE d.datname = current_database()
+"""
+
 #: Foreign keys between those tables: (the referencing table, the referenced one).
 FOREIGN_KEYS = "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f'"
 
@@ -63,10 +74,12 @@ SELECT s.seqrelid::bigint, pg_sequence_last_value(s.seqrelid), s.seqstart
 class Reference:
     """What the template left: the check to run on a used database, and how to set it back.
 
-    `check` answers, for relation number i: its rows, and its rows written from the point on.
+    `check` answers, for relation number i: its rows, and its rows written from the point on
+    (-1 is the database itself). `tables` answers the same for the user's tables only.
     """
 
     check: str
+    tables: str
     #: relation number -> its rows in the template (catalogs and the tables it filled)
     rows: dict[int, int]
     #: relation number -> the name of a table the template left empty
@@ -84,8 +97,9 @@ async def read_reference(connection: Any) -> Reference:
     tables = [(row[0], row[1]) for row in await connection.fetch(TABLES)]
     parts = [_counted(i, name) for i, name in enumerate(catalogs)]
     parts += [_counted(len(catalogs) + i, name) for i, (name, _) in enumerate(tables)]
+    parts.append(DATABASE)
     counts = {row[0]: row[1] for row in await connection.fetch(" UNION ALL ".join(parts), 0)}
-    rows = {i: counts[i] for i in range(len(catalogs))}
+    rows = {i: counts[i] for i in range(-1, len(catalogs))}
     emptied, filled = {}, set()
     for i, (name, oid) in enumerate(tables, start=len(catalogs)):
         if counts[i]:
@@ -96,13 +110,12 @@ async def read_reference(connection: Any) -> Reference:
     empty_oids = {oid for _, oid in tables if oid not in filled}
     keys = await connection.fetch(FOREIGN_KEYS)
     reusable = not any(row[0] in filled and row[1] in empty_oids for row in keys)
-    check = [
-        _counted(i, catalogs[i] if i < len(catalogs) else tables[i - len(catalogs)][0])
-        for i in rows
-    ]
-    check += [_any_row(i, name) for i, name in emptied.items()]
+    check = [_counted(i, name) for i, name in enumerate(catalogs)]
+    user = [_counted(i, tables[i - len(catalogs)][0]) for i in rows if i >= len(catalogs)]
+    user += [_any_row(i, name) for i, name in emptied.items()]
     return Reference(
-        check=" UNION ALL ".join(check),
+        check=" UNION ALL ".join([*check, DATABASE, *user]),
+        tables=" UNION ALL ".join(user),
         rows=rows,
         emptied=emptied,
         sequences=await _sequences(connection),
@@ -113,13 +126,13 @@ async def read_reference(connection: Any) -> Reference:
 async def reset(connection: Any, reference: Reference, point: int) -> bool:
     """Set the database back to the template's state; False when that is not possible.
 
-    `point`: the next transaction id when the database was handed out. On False nothing was
-    changed, and the database should be dropped.
+    `point`: the next transaction id when the database was handed out. On False the
+    database is to be dropped.
     """
     if not reference.reusable:
         return False
     written = []
-    for number, rows, fresh in await connection.fetch(reference.check, point):
+    for number, rows, fresh in await _fetch(connection, reference.check, point):
         if number in reference.emptied:
             if rows:
                 written.append(reference.emptied[number])
@@ -127,9 +140,18 @@ async def reset(connection: Any, reference: Reference, point: int) -> bool:
             return False
     if written:
         await connection.execute(f"TRUNCATE {', '.join(written)} CASCADE")
+        # A trigger ON TRUNCATE of the user's may have written rows: look again.
+        for number, rows, _ in await _fetch(connection, reference.tables, point):
+            if rows != reference.rows.get(number, 0):
+                return False
     if reference.sequences:
         await connection.execute(reference.sequences)
     return True
+
+
+async def _fetch(connection: Any, query: str, point: int) -> Any:
+    """The rows of `query`, which uses the point as $1 unless it only checks empty tables."""
+    return await connection.fetch(query, *([point] if "$1" in query else []))
 
 
 def _counted(number: int, name: str) -> str:

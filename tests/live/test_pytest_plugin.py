@@ -501,8 +501,7 @@ import asyncio
 import asyncpg
 import pytest
 
-NAMES = {}
-LATER = []
+ORDER = []  # (what the test did, its database), test by test
 LEFT_OPEN = []
 
 
@@ -519,7 +518,7 @@ async def run(url, *statements):
 
 
 def test_1_writes_rows_and_leaves_a_transaction_open(paxx_db_url):
-    NAMES["rows"] = name_of(paxx_db_url)
+    ORDER.append(("rows", name_of(paxx_db_url)))
     inserted = asyncio.run(run(paxx_db_url, *["INSERT INTO items (kind) VALUES (1) RETURNING id"] * 2))
     assert [rows[0]["id"] for rows in inserted] == [1, 2]
     # A connection the test never closes, inside a transaction that wrote a row.
@@ -530,18 +529,24 @@ def test_1_writes_rows_and_leaves_a_transaction_open(paxx_db_url):
 
 
 def test_2_changes_the_schema(paxx_db_url):
-    NAMES["schema"] = name_of(paxx_db_url)
+    ORDER.append(("schema", name_of(paxx_db_url)))
     asyncio.run(run(paxx_db_url, "ALTER TABLE items ADD COLUMN extra int"))
 
 
 def test_3_changes_a_row_the_template_has(paxx_db_url):
-    NAMES["filled"] = name_of(paxx_db_url)
+    ORDER.append(("filled", name_of(paxx_db_url)))
     asyncio.run(run(paxx_db_url, "UPDATE kinds SET name = 'changed'"))
+
+
+def test_3_changes_a_setting_of_the_database(paxx_db_url):
+    name = name_of(paxx_db_url)
+    ORDER.append(("setting", name))
+    asyncio.run(run(paxx_db_url, f"ALTER DATABASE {name} SET work_mem = '8MB'"))
 
 
 @pytest.mark.parametrize("n", range(6))
 def test_4_later_tests_see_the_template_only(paxx_db_url, n):
-    LATER.append(name_of(paxx_db_url))
+    ORDER.append(("rows", name_of(paxx_db_url)))
     items, kinds, columns, inserted = asyncio.run(run(
         paxx_db_url,
         "SELECT count(*) FROM items",
@@ -555,10 +560,60 @@ def test_4_later_tests_see_the_template_only(paxx_db_url, n):
     assert inserted[0]["id"] == 1  # the sequence is back where the template left it
 
 
-def test_5_only_the_database_with_new_rows_came_back():
-    assert NAMES["rows"] in LATER
-    assert NAMES["schema"] not in LATER
-    assert NAMES["filled"] not in LATER
+def test_5_only_databases_with_new_rows_came_back():
+    names = [name for _, name in ORDER]
+    for index, (did, name) in enumerate(ORDER):
+        if did == "rows":
+            continue
+        assert name not in names[index + 1:], f"{name} came back after its test's {did} change"
+    assert len(set(names)) < len(names), "no database was used twice"
+    assert any(
+        did == "rows" and name in names[index + 1:] for index, (did, name) in enumerate(ORDER)
+    )
+"""
+
+
+TRIGGER_CONFTEST = """
+import asyncpg
+
+
+async def pytest_paxx_prepare_database(database_url):
+    connection = await asyncpg.connect(database_url)
+    await connection.execute(
+        "CREATE TABLE items (id int); CREATE TABLE audit (note text);"
+        "CREATE FUNCTION noted() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO audit VALUES ('truncated'); RETURN NULL; END $$;"
+        "CREATE TRIGGER noted AFTER TRUNCATE ON items EXECUTE FUNCTION noted()"
+    )
+    await connection.close()
+"""
+
+TRIGGER_SUITE = """
+import asyncio
+
+import asyncpg
+import pytest
+
+NAMES = []
+
+
+async def run(url, statement):
+    connection = await asyncpg.connect(url)
+    try:
+        return await connection.fetchval(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_rows_and_no_audit(paxx_db_url, n):
+    NAMES.append(paxx_db_url.rsplit("/", 1)[1])
+    assert asyncio.run(run(paxx_db_url, "SELECT count(*) FROM audit")) == 0
+    asyncio.run(run(paxx_db_url, "INSERT INTO items VALUES (1)"))
+
+
+def test_emptying_wrote_rows_so_no_database_came_back():
+    assert len(set(NAMES)) == len(NAMES)
 """
 
 
@@ -570,7 +625,16 @@ def test_a_database_with_only_new_rows_is_emptied_for_a_later_test_others_are_dr
     _write_suite(root, {"tests/conftest.py": REUSE_CONFTEST, "tests/test_reuse.py": REUSE_SUITE})
     result = run_pytest(root, "-q", "-p", "no:randomly", "tests")
     assert result.code == 0, result.output
-    assert _summary(result).startswith("10 passed"), result.output
+    assert _summary(result).startswith("11 passed"), result.output
+    _assert_only_the_apps_databases(_variables(paxx, root))
+    # A trigger of the user's that writes a row when paxx empties a table: that database is
+    # dropped, not handed on with the row.
+    _write_suite(
+        root, {"tests/conftest.py": TRIGGER_CONFTEST, "tests/test_reuse.py": TRIGGER_SUITE}, ""
+    )
+    result = run_pytest(root, "-q", "-p", "no:randomly", "tests")
+    assert result.code == 0, result.output
+    assert _summary(result).startswith("7 passed"), result.output
     _assert_only_the_apps_databases(_variables(paxx, root))
 
 
