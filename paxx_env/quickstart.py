@@ -26,7 +26,7 @@ from paxx_env.lastup import COMPOSE, LastUp, bind_engine, choose_target
 from paxx_env.names import check_services
 from paxx_env.paths import ENGINE_OVERLAY, ENV_FILE
 from paxx_env.readiness import Emit
-from paxx_env.start import Rendered, Survey, launch, say_already_up, survey
+from paxx_env.start import Rendered, Survey, start_surveyed, survey
 from paxx_env.state import State, load_state
 
 
@@ -48,19 +48,16 @@ class QuickStart:
 
     def run(self, timeout: float, emit: Emit) -> None:
         """Start the services and wait until they are ready (or say they are up already)."""
-        if self.seen.already_up(self.last, self.targets):
-            say_already_up(self.rendered, self.targets, self.last, self.target, emit)
-        else:
-            launch(
-                self.rendered,
-                self.seen,
-                self.targets,
-                timeout,
-                self.last,
-                self.target,
-                self.info,
-                emit,
-            )
+        start_surveyed(
+            self.rendered,
+            self.seen,
+            self.targets,
+            timeout,
+            self.last,
+            self.target,
+            self.info,
+            emit,
+        )
 
 
 def prepare(root: Path, services: list[str]) -> QuickStart | None:

@@ -107,13 +107,27 @@ def start(
 ) -> None:
     """Start `targets` unless they are up already, and wait until they are ready."""
     seen = survey(rendered, targets)
+    start_surveyed(rendered, seen, targets, timeout, last, target, info, emit)
+
+
+def start_surveyed(
+    rendered: Rendered,
+    seen: Survey,
+    targets: list[str],
+    timeout: float,
+    last: LastUp,
+    target: EngineTarget,
+    info: EngineInfo,
+    emit: Emit,
+) -> None:
+    """`start` once the engine was asked (`seen`): say they are up already, or launch them."""
     if seen.already_up(last, targets):
-        say_already_up(rendered, targets, last, target, emit)
+        _say_already_up(rendered, targets, last, target, emit)
     else:
-        launch(rendered, seen, targets, timeout, last, target, info, emit)
+        _launch(rendered, seen, targets, timeout, last, target, info, emit)
 
 
-def say_already_up(
+def _say_already_up(
     rendered: Rendered, targets: list[str], last: LastUp, target: EngineTarget, emit: Emit
 ) -> None:
     """Nothing to start: say so, and keep the engine's record (and an SSH forward) as it is."""
@@ -122,7 +136,7 @@ def say_already_up(
     _keep_engine(rendered.root, last, target, rendered.state)
 
 
-def launch(
+def _launch(
     rendered: Rendered,
     seen: Survey,
     targets: list[str],
