@@ -73,14 +73,20 @@ class Survey:
         return not self.removed_stale and already_up(last, self.existing, targets, self.fingerprint)
 
 
-def survey(rendered: Rendered, targets: list[str]) -> Survey:
-    """Ask the engine what it holds (three questions at once); remove undeclared containers."""
+def survey(
+    rendered: Rendered, targets: list[str], listed: list[containers.ContainerState] | None = None
+) -> Survey:
+    """Ask the engine what it holds (three questions at once); remove undeclared containers.
+
+    `listed`: every container of the project, when the caller listed them already under the
+    project lock it still holds (lastup.first_look); the engine is not asked again.
+    """
     state = rendered.state
     mirror = registry_mirror()
     wanted = {s: through_mirror(state.services[s].image, mirror) for s in targets}
     volumes = [f"{state.project}_{v}" for s in targets for v in state.services[s].volumes]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        existing = pool.submit(containers.project_containers, state.project, False)
+        existing = pool.submit(_containers_of, state.project, listed)
         created = pool.submit(containers.volumes_created, volumes)
         missing = pool.submit(images.missing_images, wanted.values())
         absent = set(missing.result())
@@ -94,6 +100,12 @@ def survey(rendered: Rendered, targets: list[str]) -> Survey:
         fingerprint_of(rendered.root, state.project, state.compose_files),
         bool(stale),
     )
+
+
+def _containers_of(
+    project: str, listed: list[containers.ContainerState] | None
+) -> list[containers.ContainerState]:
+    return containers.project_containers(project, False) if listed is None else listed
 
 
 def start(
