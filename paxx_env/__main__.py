@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from paxx_env.lastup import FirstLook
+    from paxx_env.state import State
+
 
 def main() -> None:
     """Run the command line."""
@@ -57,29 +60,26 @@ def _up(folder: str) -> int | None:
     from paxx_env.errors import Interrupted, PaxxError, report
     from paxx_env.fsio import exclusive_lock
     from paxx_env.paths import find_root, project_lock_path
+    from paxx_env.userstate import state_home_hint
 
     root = find_root((Path.cwd() / folder).resolve())
     if root is None:
         return None
     signal.signal(signal.SIGINT, _interrupt)
-    already = _already_up(root)
-    if already is not None:
-        return already
     try:
-        from paxx_env.quickstart import prepare
-        from paxx_env.ui import Progress
-        from paxx_env.userstate import state_home_hint
-
+        # The first look and the quick start run under one hold of the project lock: no
+        # other paxx command changes the environment between them, so the containers the
+        # first look listed serve the quick start's survey too.
         with exclusive_lock(project_lock_path(root), _waiting, state_home_hint()):
-            quick = prepare(root, [])
-            if quick is None:
-                return None
-            with Progress(quick.targets) as progress:
-                quick.run(UP_TIMEOUT, progress)
+            looked = _first_look(root)
+            state = _start_quickly(root, looked) if looked.services is None else None
+        if looked.services is not None:
+            return _already_up(root, looked.services)
+        if state is None:
+            return None
         from paxx_env.report import project_report
         from paxx_env.ui import print_status
 
-        state = quick.state
         print_status(project_report(root, state, state.env_hash), json_output=False)
     except PaxxError as error:
         report(error)
@@ -88,6 +88,19 @@ def _up(folder: str) -> int | None:
         report(Interrupted("interrupted", ""))
         return Interrupted.exit_code
     return 0
+
+
+def _start_quickly(root: Path, looked: FirstLook) -> State | None:
+    """The quick start (quickstart.py): state.json once the services are up; None: sync."""
+    from paxx_env.quickstart import prepare
+    from paxx_env.ui import Progress
+
+    quick = prepare(root, [], looked)
+    if quick is None:
+        return None
+    with Progress(quick.targets) as progress:
+        quick.run(UP_TIMEOUT, progress)
+    return quick.state
 
 
 #: `paxx up`'s default --timeout (commands/lifecycle.py).
@@ -108,21 +121,23 @@ def _interrupt(_signal: int, _frame: object) -> None:
     )
 
 
-def _already_up(root: Path) -> int | None:
-    """`paxx up` when everything runs, healthy, as the last `up` left it (lastup.nothing_to_do).
+def _first_look(root: Path) -> FirstLook:
+    """Whether everything runs, healthy, as the last `up` left it (lastup.first_look).
 
-    The cheapest answer: two engine calls, no lock, no survey of volumes and images (P2 in
-    docs/benchmarks.md). None when anything is to be done, or in doubt.
+    The cheapest answer: two engine calls, no survey of volumes and images (P2 in
+    docs/benchmarks.md). In doubt (an error), an empty look: the quick start or the full
+    command asks again, and reports the error.
     """
     from paxx_env.errors import PaxxError
-    from paxx_env.lastup import nothing_to_do
+    from paxx_env.lastup import FirstLook, first_look
 
     try:
-        services = nothing_to_do(root)
+        return first_look(root)
     except PaxxError:
-        return None  # the quick start or the full command reports it
-    if services is None:
-        return None
+        return FirstLook()
+
+
+def _already_up(root: Path, services: list[str]) -> int:
     width = max(len(s) for s in services)
     for service in services:
         sys.stderr.write(f"{service:<{width}}  already up\n")

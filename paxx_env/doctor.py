@@ -151,6 +151,7 @@ def _file_checks(project: Project, catalog: Catalog, state: State) -> Iterator[C
     missing: list[str] = []
     outdated: list[str] = []
     edited: list[str] = []
+    kept: list[str] = []
     for path, content in sorted(render.files.items()):
         try:
             current = read_bytes(project.root / path)
@@ -161,13 +162,25 @@ def _file_checks(project: Project, catalog: Catalog, state: State) -> Iterator[C
             missing.append(path)
         elif current != content:
             ours = state.files.get(path) == sha256(current)
-            (outdated if ours else edited).append(path)
+            theirs = kept if path in render.keep_edits else edited
+            (outdated if ours else theirs).append(path)
     if edited:
         yield Check(
             WARN,
             "files",
             f"edited by hand: {', '.join(edited)}",
             "keep the edit, or `paxx up --force` to regenerate (a copy is kept)",
+        )
+    if kept:
+        # A sync leaves these as they are (sync/files.py, "skip"); --force would overwrite
+        # every edited file at once. A missing one is written again, whatever its history.
+        yield Check(
+            WARN,
+            "files",
+            f"yours (edited, or there before paxx), so paxx leaves them as they are: "
+            f"{', '.join(kept)}",
+            "nothing to do to keep them; for paxx's version of one, move it aside and run "
+            "`paxx up`, which writes it again",
         )
     if missing or outdated:
         yield Check(
@@ -176,5 +189,5 @@ def _file_checks(project: Project, catalog: Catalog, state: State) -> Iterator[C
             f"not up to date with the declaration: {', '.join(missing + outdated)}",
             "run `paxx up` (or `paxx feature add`) to regenerate them",
         )
-    if not (edited or missing or outdated):
+    if not (edited or kept or missing or outdated):
         yield Check(OK, "files", "every generated file matches the declaration")

@@ -195,30 +195,53 @@ def already_up(
     return True
 
 
-def nothing_to_do(root: Path) -> list[str] | None:
-    """The declared services when `paxx up` has nothing to do at all, else None.
+@dataclass(frozen=True)
+class FirstLook:
+    """What `paxx up` learns before its quick start (first_look)."""
 
-    That is: the declaration, lock and catalog are those of the last render, no generated
-    file was edited or removed, Compose's inputs are those of the last successful `up`,
-    and every declared service runs, healthy, in the container that `up` saw. Anything
-    else (or any doubt) means None, and `paxx up` does the full work.
+    #: The declared services when `up` has nothing to do at all, else None.
+    services: list[str] | None = None
+    #: The Compose project whose containers were listed ("" when the engine was not asked).
+    project: str = ""
+    #: Every container of that project, paxx's and the user's own, when the engine was asked.
+    containers: list[ContainerState] | None = None
+
+
+def first_look(root: Path) -> FirstLook:
+    """Whether `paxx up` has nothing to do at all, and the project's containers if listed.
+
+    Nothing to do means: the declaration, lock and catalog are those of the last render, no
+    generated file was edited or removed, Compose's inputs are those of the last successful
+    `up`, and every declared service runs, healthy, in the container that `up` saw. Anything
+    else (or any doubt) means `services` is None, and `paxx up` does the work. The containers
+    are listed as the quick start's survey lists them (start.survey), so that a caller
+    holding the project lock can hand them on instead of asking the engine twice.
     """
     state = load_state(root)
     if not state.project or not state.services or state.lock_problems:
-        return None
+        return FirstLook()
     if current_env_hash(root) != state.env_hash or edited_files(root, state):
-        return None
+        return FirstLook()
     if any(not (root / path).exists() for path in state.files):
-        return None
+        return FirstLook()
     last = LastUp.load(root)
     if choose_target(root, last, None, "up") != COMPOSE:
-        return None
+        return FirstLook()
     bind_engine(root, last)
     if last.forward and not forward_alive(last.forward["pid"], last.forward["ports"]):
-        return None
+        return FirstLook()
     fingerprint = fingerprint_of(root, state.project, state.compose_files)
-    existing = project_containers(state.project)
+    listed = project_containers(state.project, paxx_only=False)
+    seen = FirstLook(None, state.project, listed)
+    existing = [c for c in listed if c.paxx_service]
     declared = sorted(state.services)
     if any(c.paxx_service not in declared for c in existing):
-        return None
-    return declared if already_up(last, existing, declared, fingerprint) else None
+        return seen
+    if not already_up(last, existing, declared, fingerprint):
+        return seen
+    return FirstLook(declared, state.project, listed)
+
+
+def nothing_to_do(root: Path) -> list[str] | None:
+    """The declared services when `paxx up` has nothing to do at all, else None (first_look)."""
+    return first_look(root).services

@@ -22,11 +22,11 @@ from paxx_env.engine.target import EngineTarget, current_target
 from paxx_env.envblock import read_env
 from paxx_env.fresh import is_fresh
 from paxx_env.fsio import read_bytes
-from paxx_env.lastup import COMPOSE, LastUp, bind_engine, choose_target
+from paxx_env.lastup import COMPOSE, FirstLook, LastUp, bind_engine, choose_target
 from paxx_env.names import check_services
 from paxx_env.paths import ENGINE_OVERLAY, ENV_FILE
 from paxx_env.readiness import Emit
-from paxx_env.start import Rendered, Survey, launch, say_already_up, survey
+from paxx_env.start import Rendered, Survey, start_surveyed, survey
 from paxx_env.state import State, load_state
 
 
@@ -48,25 +48,23 @@ class QuickStart:
 
     def run(self, timeout: float, emit: Emit) -> None:
         """Start the services and wait until they are ready (or say they are up already)."""
-        if self.seen.already_up(self.last, self.targets):
-            say_already_up(self.rendered, self.targets, self.last, self.target, emit)
-        else:
-            launch(
-                self.rendered,
-                self.seen,
-                self.targets,
-                timeout,
-                self.last,
-                self.target,
-                self.info,
-                emit,
-            )
+        start_surveyed(
+            self.rendered,
+            self.seen,
+            self.targets,
+            timeout,
+            self.last,
+            self.target,
+            self.info,
+            emit,
+        )
 
 
-def prepare(root: Path, services: list[str]) -> QuickStart | None:
+def prepare(root: Path, services: list[str], looked: FirstLook | None = None) -> QuickStart | None:
     """The quick start of `paxx up` (or `paxx up SERVICE...`), or None when it needs a sync.
 
-    Nothing is started or printed yet. The caller holds the project's lock until it has run.
+    Nothing is started or printed yet. The caller holds the project's lock until it has run;
+    `looked` is what lastup.first_look found under that same lock, when it ran.
     """
     state = load_state(root)
     if not state.services or state.lock_problems or not is_fresh(root, state):
@@ -85,13 +83,14 @@ def prepare(root: Path, services: list[str]) -> QuickStart | None:
     # thread: an engine that does not answer is reported when check_engine gives up (5 s),
     # not after the docker CLI's own timeout. Over SSH, where each docker command opens a
     # connection (unless ssh shares one), the engine is asked first, alone.
+    listed = looked.containers if looked and looked.project == state.project else None
     if target.ssh is None:
-        surveyed = _in_background(lambda: survey(rendered, targets))
+        surveyed = _in_background(lambda: survey(rendered, targets, listed))
         info = check_engine()
         seen = surveyed()
     else:
         info = check_engine()
-        seen = survey(rendered, targets)
+        seen = survey(rendered, targets, listed)
     # The per-machine overlay adds a start_interval for engines >= 25 only; another engine
     # than the one it was written for needs a sync (unless nothing is to be started).
     overlay = read_bytes(root / ENGINE_OVERLAY) or b""

@@ -73,14 +73,20 @@ class Survey:
         return not self.removed_stale and already_up(last, self.existing, targets, self.fingerprint)
 
 
-def survey(rendered: Rendered, targets: list[str]) -> Survey:
-    """Ask the engine what it holds (three questions at once); remove undeclared containers."""
+def survey(
+    rendered: Rendered, targets: list[str], listed: list[containers.ContainerState] | None = None
+) -> Survey:
+    """Ask the engine what it holds (three questions at once); remove undeclared containers.
+
+    `listed`: every container of the project, when the caller listed them already under the
+    project lock it still holds (lastup.first_look); the engine is not asked again.
+    """
     state = rendered.state
     mirror = registry_mirror()
     wanted = {s: through_mirror(state.services[s].image, mirror) for s in targets}
     volumes = [f"{state.project}_{v}" for s in targets for v in state.services[s].volumes]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        existing = pool.submit(containers.project_containers, state.project, False)
+        existing = pool.submit(_containers_of, state.project, listed)
         created = pool.submit(containers.volumes_created, volumes)
         missing = pool.submit(images.missing_images, wanted.values())
         absent = set(missing.result())
@@ -96,6 +102,12 @@ def survey(rendered: Rendered, targets: list[str]) -> Survey:
     )
 
 
+def _containers_of(
+    project: str, listed: list[containers.ContainerState] | None
+) -> list[containers.ContainerState]:
+    return containers.project_containers(project, False) if listed is None else listed
+
+
 def start(
     rendered: Rendered,
     targets: list[str],
@@ -107,13 +119,27 @@ def start(
 ) -> None:
     """Start `targets` unless they are up already, and wait until they are ready."""
     seen = survey(rendered, targets)
+    start_surveyed(rendered, seen, targets, timeout, last, target, info, emit)
+
+
+def start_surveyed(
+    rendered: Rendered,
+    seen: Survey,
+    targets: list[str],
+    timeout: float,
+    last: LastUp,
+    target: EngineTarget,
+    info: EngineInfo,
+    emit: Emit,
+) -> None:
+    """`start` once the engine was asked (`seen`): say they are up already, or launch them."""
     if seen.already_up(last, targets):
-        say_already_up(rendered, targets, last, target, emit)
+        _say_already_up(rendered, targets, last, target, emit)
     else:
-        launch(rendered, seen, targets, timeout, last, target, info, emit)
+        _launch(rendered, seen, targets, timeout, last, target, info, emit)
 
 
-def say_already_up(
+def _say_already_up(
     rendered: Rendered, targets: list[str], last: LastUp, target: EngineTarget, emit: Emit
 ) -> None:
     """Nothing to start: say so, and keep the engine's record (and an SSH forward) as it is."""
@@ -122,7 +148,7 @@ def say_already_up(
     _keep_engine(rendered.root, last, target, rendered.state)
 
 
-def launch(
+def _launch(
     rendered: Rendered,
     seen: Survey,
     targets: list[str],

@@ -7,13 +7,14 @@ services that can give it, each with the feature's variables mapped onto them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from paxx_env.envhash import catalog_version
 from paxx_env.hostprobe import ProbeSpec
@@ -30,18 +31,35 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _env_names(value: dict[str, Any]) -> dict[str, Any]:
+Names = TypeVar("Names", bound=Iterable[str])
+V = TypeVar("V")
+
+
+def _env_names(value: Names) -> Names:
+    """The rule for a list of variables, or the keys of a mapping: environment names."""
     for name in value:
         if not ENV_KEY.match(name):
             raise ValueError(f"{name!r} is not an environment variable name")
     return value
 
 
-def _names(value: tuple[str, ...], what: str) -> tuple[str, ...]:
-    for name in value:
-        if not NAME.match(name):
-            raise ValueError(f"{name!r} is not a {what} name")
-    return value
+def _names_of(what: str) -> Callable[[Names], Names]:
+    """The rule for a list of services, features or providers (or a mapping's keys)."""
+
+    def check(value: Names) -> Names:
+        for name in value:
+            if not NAME.match(name):
+                raise ValueError(f"{name!r} is not a {what} name")
+        return value
+
+    return check
+
+
+#: Field types that carry their naming rule: each rule is written once, here.
+EnvNames = Annotated[tuple[str, ...], AfterValidator(_env_names)]
+EnvMapping = Annotated[dict[str, V], AfterValidator(_env_names)]
+ServiceNames = Annotated[tuple[str, ...], AfterValidator(_names_of("service"))]
+FeatureNames = Annotated[tuple[str, ...], AfterValidator(_names_of("feature"))]
 
 
 class ServiceMeta(_Strict):
@@ -49,29 +67,16 @@ class ServiceMeta(_Strict):
 
     summary: str
     docs: str = ""
-    secrets: tuple[str, ...] = ()
-    defaults: dict[str, str] = Field(default_factory=dict)
-    ports: dict[str, int] = Field(default_factory=dict)
+    secrets: EnvNames = ()
+    defaults: EnvMapping[str] = Field(default_factory=dict)
+    ports: EnvMapping[int] = Field(default_factory=dict)
     urls: dict[str, str] = Field(default_factory=dict)
-    exports: dict[str, str] = Field(default_factory=dict)
+    exports: EnvMapping[str] = Field(default_factory=dict)
     #: Secrets the image can read from a file: secret -> the variable naming that file
     #: (POSTGRES_PASSWORD -> POSTGRES_PASSWORD_FILE). A Swarm stack mounts them as files.
-    secret_files: dict[str, str] = Field(default_factory=dict)
+    secret_files: EnvMapping[str] = Field(default_factory=dict)
     #: how paxx sees from this machine that the service answers (hostprobe.py)
     probe: dict[str, str | int] | None = None
-
-    @field_validator("secrets")
-    @classmethod
-    def _secret_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for name in value:
-            if not ENV_KEY.match(name):
-                raise ValueError(f"{name!r} is not an environment variable name")
-        return value
-
-    @field_validator("defaults", "ports", "exports", "secret_files")
-    @classmethod
-    def _variable_names(cls, value: dict[str, Any]) -> dict[str, Any]:
-        return _env_names(value)
 
     @field_validator("ports")
     @classmethod
@@ -105,26 +110,11 @@ class Provider(_Strict):
 
     #: The feature on this provider, in a few words (the title of its section in .env).
     summary: str = ""
-    services: tuple[str, ...] = ()
+    services: ServiceNames = ()
     #: Features this provider needs (search on postgres needs db).
-    requires: tuple[str, ...] = ()
+    requires: FeatureNames = ()
     #: Settings for the app that follow the provider: rewritten whenever it changes.
-    env: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("services")
-    @classmethod
-    def _service_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _names(value, "service")
-
-    @field_validator("requires")
-    @classmethod
-    def _feature_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _names(value, "feature")
-
-    @field_validator("env")
-    @classmethod
-    def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
-        return _env_names(value)
+    env: EnvMapping[str] = Field(default_factory=dict)
 
 
 class Profile(_Strict):
@@ -141,9 +131,9 @@ class Profile(_Strict):
     #: mypy plugins the generated code needs (e.g. pydantic's, for settings classes).
     mypy_plugins: tuple[str, ...] = Field(default=(), alias="mypy-plugins")
     #: The variables the feature's client module reads; every provider must give each one.
-    variables: tuple[str, ...] = ()
+    variables: EnvNames = ()
     #: Settings for the app, written once into .env (then the user's to edit).
-    env: dict[str, str] = Field(default_factory=dict)
+    env: EnvMapping[str] = Field(default_factory=dict)
     providers: dict[str, Provider]
     #: The provider `paxx feature add` records when none is asked for.
     default: str = ""
@@ -169,24 +159,12 @@ class Profile(_Strict):
             raise ValueError(f"{value!r} must be a floor like '>=3.11'")
         return value
 
-    @field_validator("variables")
-    @classmethod
-    def _variable_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        _env_names(dict.fromkeys(value))
-        return value
-
-    @field_validator("env")
-    @classmethod
-    def _variable_names(cls, value: dict[str, str]) -> dict[str, str]:
-        return _env_names(value)
-
     @field_validator("providers")
     @classmethod
     def _provider_names(cls, value: dict[str, Provider]) -> dict[str, Provider]:
         if not value:
             raise ValueError("a feature needs at least one provider")
-        _names(tuple(value), "provider")
-        return value
+        return _names_of("provider")(value)
 
     @model_validator(mode="after")
     def _default_and_unrecorded(self) -> Profile:

@@ -136,6 +136,35 @@ def env_of(root: Path) -> dict[str, str]:
     return envblock.read_env((root / ".env").read_text()).block
 
 
+def docker_that_records(tmp_path: Path) -> tuple[dict[str, str], Callable[[], list[list[str]]]]:
+    """A PATH whose first `docker` notes its arguments, then runs the real one.
+
+    A health check paxx runs itself is a `docker exec` of the CLI; the engine cannot tell it
+    from its own checks (both are execs), so the CLI's record of what paxx ran is the evidence.
+    Returns the PATH and a function that reads back every argv run so far.
+    """
+    real = shutil.which("docker")
+    assert real, "the docker CLI is on PATH"
+    record = tmp_path / "docker-argv"
+    wrapper = tmp_path / "bin" / "docker"
+    wrapper.parent.mkdir()
+    # One line per run (one write, as probes run in parallel), arguments separated by
+    # the ASCII unit separator (0x1f).
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        "line=$(printf '%s\\037' \"$@\")\n"
+        f"printf '%s\\n' \"$line\" >> '{record}'\n"
+        f"exec '{real}' \"$@\"\n"
+    )
+    wrapper.chmod(0o755)
+
+    def runs() -> list[list[str]]:
+        lines = record.read_text().splitlines() if record.exists() else []
+        return [line.split("\x1f")[:-1] for line in lines]
+
+    return {"PATH": f"{wrapper.parent}:{os.environ['PATH']}"}, runs
+
+
 @pytest.fixture
 def live(
     tmp_path: Path, paxx: Runner, request: pytest.FixtureRequest

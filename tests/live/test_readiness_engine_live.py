@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from datetime import datetime
@@ -23,41 +22,12 @@ import pytest
 import yaml
 
 from conftest import run_cli
-from live.conftest import ENGINE, PROJECT_LABEL, env_of
+from live.conftest import ENGINE, PROJECT_LABEL, docker_that_records, env_of
 from paxx_env.render import HEALTH_POLICY, START_INTERVAL, engine_overlay
 
 Make = Callable[..., Path]
 OVERLAY = ".paxx/local/engine.yaml"
 SERVICES = ("mailpit", "valkey")  # cache + email: two services, each with a health check
-
-
-def docker_that_records(tmp_path: Path) -> tuple[dict[str, str], Callable[[], list[list[str]]]]:
-    """A PATH whose first `docker` notes its arguments, then runs the real one.
-
-    A health check paxx runs itself is a `docker exec` of the CLI; the engine cannot tell it
-    from its own checks (both are execs), so the CLI's record of what paxx ran is the evidence.
-    Returns the PATH and a function that reads back every argv run so far.
-    """
-    real = shutil.which("docker")
-    assert real, "the docker CLI is on PATH"
-    record = tmp_path / "docker-argv"
-    wrapper = tmp_path / "bin" / "docker"
-    wrapper.parent.mkdir()
-    # One line per run (one write, as probes run in parallel), arguments separated by
-    # the ASCII unit separator (0x1f).
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        "line=$(printf '%s\\037' \"$@\")\n"
-        f"printf '%s\\n' \"$line\" >> '{record}'\n"
-        f"exec '{real}' \"$@\"\n"
-    )
-    wrapper.chmod(0o755)
-
-    def runs() -> list[list[str]]:
-        lines = record.read_text().splitlines() if record.exists() else []
-        return [line.split("\x1f")[:-1] for line in lines]
-
-    return {"PATH": f"{wrapper.parent}:{os.environ['PATH']}"}, runs
 
 
 def containers_of(project: str) -> dict[str, dict[str, Any]]:

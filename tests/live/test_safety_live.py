@@ -285,3 +285,38 @@ def test_doctor_reports_each_check_with_a_fix(live: Make, paxx: Runner) -> None:
     )
     assert "warn  files          edited by hand: .paxx/services/valkey.yaml" in sick.out
     assert "fix: keep the edit, or `paxx up --force` to regenerate (a copy is kept)" in sick.out
+
+
+def test_doctor_calls_an_edited_wiring_file_yours_and_up_writes_paxxs_again(live: Make) -> None:
+    root = live("kept", "cache")
+    (wiring,) = (path for path in root.glob("*/wiring.py"))
+    name = wiring.relative_to(root).as_posix()
+    paxxs = wiring.read_text()
+    wiring.write_text(paxxs + "# my route\n")
+    overlay = root / ".paxx/services/valkey.yaml"
+    generated = overlay.read_text()
+    overlay.write_text(generated + "# mine\n")
+    doctor = run_cli(root, "doctor")
+    files = [line for line in doctor.out.splitlines() if line.startswith("warn  files")]
+    assert files == [
+        "warn  files          edited by hand: .paxx/services/valkey.yaml",
+        "warn  files          yours (edited, or there before paxx), so paxx leaves them as they "
+        f"are: {name}",
+    ], doctor.output
+    # `--force` is offered for the overlay only: a sync keeps wiring.py (keep-edits).
+    assert doctor.out.count("--force") == 1
+    assert (
+        "fix: nothing to do to keep them; for paxx's version of one, move it aside and run "
+        "`paxx up`, which writes it again"
+    ) in doctor.out
+    # What that fix says, done: paxx's wiring.py is back, the edit is where it was put.
+    overlay.write_text(generated)
+    aside = wiring.with_name("wiring.py.mine")
+    wiring.rename(aside)
+    up = run_cli(root, "up")
+    assert up.code == 0, up.output
+    assert f"create  {name}" in up.output
+    assert wiring.read_text() == paxxs
+    assert aside.read_text() == paxxs + "# my route\n"
+    again = run_cli(root, "doctor")
+    assert "ok    files          every generated file matches the declaration" in again.out

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conftest import Runner, declare, dotenv_replace, provider_stacks, run_cli
-from live.conftest import ALL_FEATURES, env_of
+from live.conftest import ALL_FEATURES, PROJECT_LABEL, docker_that_records, env_of
 from paxx_env.catalog import load_catalog, select
+from paxx_env.fsio import exclusive_lock
+from paxx_env.paths import project_lock_path
 
 Make = Callable[..., Path]
 #: Every feature on its default providers, then on the others: every service is configured.
@@ -226,6 +230,59 @@ def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(live: Ma
     restarted = run_cli(root, "up")
     assert restarted.code == 0, restarted.output
     assert re.search(r"^valkey +healthy in", restarted.err, re.MULTILINE)
+
+
+def test_a_quick_up_after_the_nothing_to_do_check_lists_the_containers_once(
+    live: Make, tmp_path: Path
+) -> None:
+    root = live("once", "cache")
+    assert run_cli(root, "up").code == 0
+    project = env_of(root)["COMPOSE_PROJECT_NAME"]
+    subprocess.run(["docker", "stop", f"{project}-valkey-1"], capture_output=True, check=True)
+    path, docker_runs = docker_that_records(tmp_path)
+    started = run_cli(root, "up", env=path)
+    assert started.code == 0, started.output
+    assert re.search(r"^valkey +healthy in", started.err, re.MULTILINE)
+    runs = docker_runs()
+    compose_up = next(i for i, argv in enumerate(runs) if argv[:1] == ["compose"] and "up" in argv)
+    listings = [
+        argv
+        for argv in runs[:compose_up]
+        if argv[:1] == ["ps"] and f"label={PROJECT_LABEL}={project}" in argv
+    ]
+    # The nothing-to-do check found the container stopped; its listing served the quick
+    # start's survey, which asked only about volumes and images.
+    assert listings == [
+        ["ps", "--all", "--quiet", "--no-trunc", "--filter", f"label={PROJECT_LABEL}={project}"]
+    ]
+    asked = sorted(argv[:2] for argv in runs[:compose_up] if argv[:1] in (["volume"], ["image"]))
+    assert asked == [["image", "inspect"], ["volume", "inspect"]]
+
+
+def test_a_no_op_up_waits_while_another_paxx_command_holds_the_project(live: Make) -> None:
+    # The nothing-to-do check runs under the project lock, as the quick start it hands its
+    # listing to does: while another command holds the lock, what it would see may change.
+    root = live("wait", "cache")
+    assert run_cli(root, "up").code == 0
+    with exclusive_lock(project_lock_path(root)):
+        up = subprocess.Popen(
+            [sys.executable, "-m", "paxx_env", "-C", str(root), "up"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert up.stderr is not None
+        first = up.stderr.readline()
+        assert (
+            first
+            == f"waiting for another paxx command on this project (pid {os.getpid()}) to finish...\n"
+        )
+        assert up.poll() is None
+    out, err = up.communicate(timeout=120)
+    assert up.returncode == 0, err
+    assert err == "valkey  already up\n"
+    assert "valkey   cache (valkey)  running  healthy" in out
 
 
 def test_up_pulls_only_what_is_missing_and_says_so(live: Make) -> None:

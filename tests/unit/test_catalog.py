@@ -188,6 +188,27 @@ def test_a_good_synthetic_catalog_loads(tmp_path: Path) -> None:
             "services/svc.yaml: x-paxx.ports: PAXX_SVC_PORT: preferred port 80 is outside 1024-65535",
         ),
         (
+            GOOD + "  secrets: [svc_password]\n",
+            "services/svc.yaml: x-paxx.secrets: 'svc_password' is not an environment variable name",
+        ),
+        (
+            GOOD.replace("{PAXX_SVC_PORT: 8080}", "{paxx-svc-port: 80}"),
+            "services/svc.yaml: x-paxx.ports: 'paxx-svc-port' is not an environment variable name",
+        ),
+        (
+            GOOD + "  defaults: {svc mode: a}\n",
+            "services/svc.yaml: x-paxx.defaults: 'svc mode' is not an environment variable name",
+        ),
+        (
+            GOOD + "  exports: {svc.url: x}\n",
+            "services/svc.yaml: x-paxx.exports: 'svc.url' is not an environment variable name",
+        ),
+        (
+            GOOD + "  secret_files: {1PASSWORD: PASSWORD_FILE}\n",
+            "services/svc.yaml: x-paxx.secret_files: '1PASSWORD' is not an environment variable "
+            "name",
+        ),
+        (
             GOOD + "volumes: ['/host/path:/data']\n",
             "services/svc.yaml: volume '/host/path:/data' must be a named volume (NAME:/path)",
         ),
@@ -284,6 +305,32 @@ def test_providers_of_one_feature_may_export_the_same_variable(tmp_path: Path) -
             PROFILE.replace("[providers.svc]", "[providers.Svc]"),
             {},
             "profiles/feat/profile.toml: providers: 'Svc' is not a provider name",
+        ),
+        (
+            PROFILE.replace('["svc"]', '["Svc"]'),
+            {},
+            "profiles/feat/profile.toml: providers.svc.services: 'Svc' is not a service name",
+        ),
+        (
+            PROFILE + 'requires = ["Nope"]\n',
+            {},
+            "profiles/feat/profile.toml: providers.svc.requires: 'Nope' is not a feature name",
+        ),
+        (
+            PROFILE + 'env = { "svc-mode" = "1" }\n',
+            {},
+            "profiles/feat/profile.toml: providers.svc.env: 'svc-mode' is not an environment "
+            "variable name",
+        ),
+        (
+            'summary = "x"\n[env]\n"svc mode" = "a"\n' + PROFILE[15:],
+            {},
+            "profiles/feat/profile.toml: env: 'svc mode' is not an environment variable name",
+        ),
+        (
+            'summary = "x"\nvariables = ["svc_url"]\n' + PROFILE[15:],
+            {},
+            "profiles/feat/profile.toml: variables: 'svc_url' is not an environment variable name",
         ),
         (
             PROFILE + 'requires = ["nope"]\n',
