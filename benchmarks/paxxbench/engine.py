@@ -15,10 +15,15 @@ from paxxbench.workbench import Bench, Stack
 
 
 class ExecEvents:
-    """Counts `exec_start` events of one Compose project (health checks and probes)."""
+    """The `exec_start` events of one Compose project, and when its containers started.
+
+    Execs are health checks and probes.
+    """
 
     def __init__(self, bench: Bench, stack: Stack) -> None:
         self.since = time.time()
+        #: service -> seconds after `since` its container started (filled by stop())
+        self.started: dict[str, float] = {}
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self._child = bench.start_docker(
             stack,
@@ -29,6 +34,8 @@ class ExecEvents:
             "type=container",
             "--filter",
             "event=exec_start",
+            "--filter",
+            "event=start",
             "--filter",
             stack.label,
             "--format",
@@ -46,21 +53,29 @@ class ExecEvents:
         self._child.terminate()
         self._child.wait()
         self._out.seek(0)
-        found = exec_times(self._out.read().decode(), self.since, until)
+        events = self._out.read().decode()
         self._out.close()
-        return found
+        starts = exec_times(events, self.since, until, action="start")
+        self.started = {service: min(times) for service, times in starts.items()}
+        return exec_times(events, self.since, until)
 
 
-def exec_times(events: str, since: float, until: float) -> dict[str, list[float]]:
+def exec_times(
+    events: str, since: float, until: float, action: str = "exec_start"
+) -> dict[str, list[float]]:
     """The `docker events --format '{{json .}}'` lines up to `until`, per Compose service.
 
-    Times are seconds after `since`; lines that are not events are skipped.
+    Only events whose action is `action` (an exec's action goes on with its command line:
+    `exec_start: sh -c ...`; a line without one counts as an exec). Times are seconds after
+    `since`; lines that are not events are skipped.
     """
     found: dict[str, list[float]] = defaultdict(list)
     for line in events.splitlines():
         with contextlib.suppress(ValueError, KeyError):
             event = json.loads(line)
             at = event["timeNano"] / 1e9
+            if event.get("Action", "exec_start").split(":")[0] != action:
+                continue
             if at <= until:
                 service = event["Actor"]["Attributes"].get("com.docker.compose.service", "?")
                 found[service].append(at - since)

@@ -225,8 +225,12 @@ def test_exec_events_are_counted_per_service_until_the_end() -> None:
         json.dumps({**line, "timeNano": 109_000_000_000}),  # after `until`
         json.dumps({"timeNano": 101_000_000_000, "Actor": {"Attributes": {}}}),
     ]
+    events.append(json.dumps({**line, "timeNano": 100_500_000_000, "Action": "start"}))
+    events.append(json.dumps({**line, "timeNano": 103_000_000_000, "Action": "exec_start: sh"}))
     found = engine.exec_times("\n".join(events), since=100.0, until=105.0)
-    assert found == {"redis": [1.5, 2.0], "?": [1.0]}
+    assert found == {"redis": [1.5, 2.0, 3.0], "?": [1.0]}
+    started = engine.exec_times("\n".join(events), since=100.0, until=105.0, action="start")
+    assert started == {"redis": [0.5]}
 
 
 def test_docker_stats_lines_become_cpu_and_mib_per_service() -> None:
@@ -486,3 +490,33 @@ def test_the_plugins_section_judges_its_targets_and_says_why_not() -> None:
     walls[pytest_plugin.PLUGIN] = stats.Stats([4.0])
     met = pytest_plugin.plugin_section([], fast, [], walls, 15)
     assert [t.met for t in met.targets] == [True, True] and met.notes == []
+
+
+def test_the_cold_start_compares_services_from_their_containers_start_and_says_why_not() -> None:
+    from paxxbench.measures import cold_up
+    from paxxbench.measures.cold_runs import ColdRuns
+    from paxxbench.probes import PROBES
+
+    cold = ColdRuns(
+        paxx=[_run(wall=5.3), _run(wall=5.5)],
+        compose_wait=[_run(wall=12.0)],
+        compose_detach=[_run(wall=2.0)],
+        own_ready=[4.5, 4.6],
+        paxx_after_ready=[0.05],
+    )
+    for name in PROBES:
+        cold.own_after_start[name] = [1.0, 1.2]  # median 1.1
+        cold.paxx_after_start[name] = [1.2, 1.2]  # 100 ms slower
+        cold.paxx_execs[name] = [0.0]
+    cold.paxx_after_start["postgres"] = [1.6]  # 500 ms slower
+    engine = cold_up.Engine("P1", "Docker 20.10 (API 1.41)", False, 1.10)
+    assert round(cold_up.lag(cold, "postgres") or 0, 3) == 0.5
+    targets = cold_up.targets(cold, engine)
+    assert [t.met for t in targets[1:]] == [False, False]
+    assert targets[2].measured == "postgres: +500 ms"
+    phases = [("start-up", 0.2), ("before Compose", 0.1), ("compose", 2.0)]
+    notes = cold_up.why_not(cold, engine, phases)
+    assert len(notes) == 2
+    assert "It ends +0.85 s after it" in notes[0] and "paxx took 300 ms" in notes[0]
+    assert "postgres +500 ms" in notes[1] and "redis" not in notes[1]
+    assert "paxx ran 0 `docker exec`" in notes[1]

@@ -38,6 +38,10 @@ class ColdRuns:
     paxx_first_exec: dict[str, list[float]] = field(default_factory=_per_service)
     paxx_last_exec: dict[str, list[float]] = field(default_factory=_per_service)
     paxx_exec_gap: dict[str, list[float]] = field(default_factory=_per_service)
+    #: from its container's start (`docker events`) until the service answered the host
+    #: probe: during `paxx up`, and alone (own readiness)
+    paxx_after_start: dict[str, list[float]] = field(default_factory=_per_service)
+    own_after_start: dict[str, list[float]] = field(default_factory=_per_service)
     #: how long `paxx up` went on after the last service answered the host probe
     paxx_after_ready: list[float] = field(default_factory=list)
     #: how long after `paxx up` returned Docker itself said every service healthy
@@ -79,12 +83,14 @@ def cold_runs(bench: Bench, stack: Stack) -> ColdRuns:
 
 def _paxx_up(bench: Bench, stack: Stack, cold: ColdRuns) -> None:
     """`paxx up`, while a light observer (every 50 ms) notes when each service answers."""
+    began = time.time()
     observer = Watcher(host_probes(stack), time.perf_counter(), interval=0.05)
     events = ExecEvents(bench, stack)
     result = bench.paxx_cmd(stack, "up", timeout=400)
     returned = time.perf_counter()
     execs = events.stop()
     ready = observer.join()
+    _after_start(ready, events, began, cold.paxx_after_start)
     try:
         wait_docker_healthy(bench, stack)  # polls every 0.5 s
         cold.docker_after.append(time.perf_counter() - returned)
@@ -120,12 +126,25 @@ def _compose_wait(bench: Bench, stack: Stack, cold: ColdRuns) -> None:
 
 def _own_readiness(bench: Bench, stack: Stack, cold: ColdRuns) -> None:
     """`docker compose up --detach` while the host probes every service every 10 ms."""
+    began = time.time()
     watcher = Watcher(host_probes(stack), time.perf_counter())
+    events = ExecEvents(bench, stack)  # as during `paxx up`: the same listener beside it
     cold.compose_detach.append(bench.compose(stack, "up", "--detach"))
     ready = watcher.join()
+    events.stop()
+    _after_start(ready, events, began, cold.own_after_start)
     missing = sorted(set(PROBES) - set(ready))
     if missing:
         raise BenchError(f"never answered from the host: {', '.join(missing)}")
     cold.own_ready.append(max(ready.values()))
     for name, seconds in ready.items():
         cold.own_per_service[name].append(seconds)
+
+
+def _after_start(
+    ready: dict[str, float], events: ExecEvents, began: float, into: dict[str, list[float]]
+) -> None:
+    """Per service: from its container's start until it answered (`ready` counts from `began`)."""
+    for name, seconds in ready.items():
+        if name in events.started:
+            into[name].append(seconds - (events.started[name] + events.since - began))

@@ -75,8 +75,11 @@ def cold_section(bench: Bench, stack: Stack, engine: Engine) -> Section:
         "When each service was ready. *Own readiness* counts from the start of "
         "`docker compose up -d`. *Ready during `paxx up`* is when the service answered the "
         "same host probe (every 50 ms) while `paxx up` ran, counted from the start of "
-        "`paxx up`: the difference holds paxx's own start before it calls Compose. *Healthy "
-        "in* is what `paxx up` prints, counted from its own call of `docker compose up`.",
+        "`paxx up`, so it holds paxx's own start before it calls Compose. *Slower* compares "
+        "the time from the service's container start (its `start` event in `docker events`) "
+        "until it answered: during `paxx up` minus alone, medians; what paxx's waiting costs "
+        "the service itself. *Healthy in* is what `paxx up` prints, counted from its own call "
+        "of `docker compose up`.",
         readiness_table(cold),
         f"`paxx up` exited {cell(cold.paxx_after_ready)} after the last service answered the "
         f"host probe in the same run. Docker itself said every service healthy "
@@ -96,6 +99,7 @@ def cold_section(bench: Bench, stack: Stack, engine: Engine) -> Section:
     )
     section.add(*inside(verbose), *imports)
     section.targets += targets(cold, engine)
+    section.notes += why_not(cold, engine, up_timeline(verbose))
     section.reproduce = [
         f"# {engine.name} cold start (before each: docker compose down --volumes --remove-orphans)",
         "paxx up",
@@ -146,10 +150,10 @@ def overview_table(cold: ColdRuns) -> str:
 
 
 def lag(cold: ColdRuns, name: str) -> float | None:
-    """Median ready during `paxx up` minus median own readiness of one service."""
-    if not cold.paxx_ready[name] or not cold.own_per_service[name]:
+    """From its container's start until it answered: median during `paxx up` minus alone."""
+    if not cold.paxx_after_start[name] or not cold.own_after_start[name]:
         return None
-    return Stats(cold.paxx_ready[name]).median - Stats(cold.own_per_service[name]).median
+    return Stats(cold.paxx_after_start[name]).median - Stats(cold.own_after_start[name]).median
 
 
 def readiness_table(cold: ColdRuns) -> str:
@@ -173,7 +177,7 @@ def readiness_table(cold: ColdRuns) -> str:
             "host probe",
             "own readiness",
             "ready during `paxx up`",
-            "difference",
+            "slower, from its container's start",
             "healthy in",
         ],
         rows,
@@ -269,13 +273,46 @@ def targets(cold: ColdRuns, engine: Engine) -> list[Target]:
             paxx <= own + 0.5,
         ),
         Target(
-            f"{engine.name} ready during `paxx up` vs own readiness, slowest service, "
-            f"{engine.label}",
+            f"{engine.name} ready during `paxx up` vs own readiness, from the container's "
+            f"start, slowest service, {engine.label}",
             f"{slowest}: {known[slowest] * 1000:+.0f} ms" if slowest else "-",
             "≤ +200 ms",
             known[slowest] <= 0.2 if slowest else None,
         ),
     ]
+
+
+def why_not(cold: ColdRuns, engine: Engine, phases: list[tuple[str, float]]) -> list[str]:
+    """Why a P1 target against the services' own readiness is missed, from the run's numbers."""
+    notes = []
+    paxx, own = walls(cold.paxx).median, Stats(cold.own_ready).median
+    before = sum(seconds for _, seconds in phases[:2])
+    if paxx > own + 0.5:
+        notes.append(
+            f"**Why cold `paxx up` ends more than 0.5 s after the services' own readiness "
+            f"({engine.name}, {engine.label}).** It ends {paxx - own:+.2f} s after it. Before "
+            f"it calls Compose, paxx took {before * 1000:.0f} ms in the `paxx -v up` run "
+            "(interpreter, imports, the engine's answers; see the phases below); `docker "
+            f"compose up -d` itself took {walls(cold.compose_detach).fmt()} alone; `paxx up` "
+            f"exited {cell(cold.paxx_after_ready)} after the last service answered. The rest "
+            "is the services answering later during `paxx up` than alone (the next note)."
+        )
+    lags = {name: lag(cold, name) for name in sorted(PROBES)}
+    known = {name: value for name, value in lags.items() if value is not None}
+    slow = {name: value for name, value in known.items() if value > 0.2}
+    if slow:
+        listed = ", ".join(f"{name} {value * 1000:+.0f} ms" for name, value in slow.items())
+        execs = sum(Stats(cold.paxx_execs[name]).median for name in PROBES)
+        notes.append(
+            f"**Why services answer more than 0.2 s later during `paxx up` than alone "
+            f"({engine.name}, {engine.label}).** From their containers' start: {listed}. "
+            f"paxx ran {execs:.0f} `docker exec` while it waited (the execs table). Its own "
+            "process (host probes, `docker inspect`, the progress display) runs beside the "
+            "starting services on this machine's two cores: the one cause left, which this "
+            "page does not split further. Fewer, later probes would trade it against "
+            "noticing readiness later."
+        )
+    return notes
 
 
 MEASURE = Measure("P1 cold start", Stage.COLD, measure_cold_up)
