@@ -67,6 +67,8 @@ class Drift:
     declaration_changed: bool = False
     stale_containers: list[str] = field(default_factory=list)
     edited_files: list[str] = field(default_factory=list)
+    #: edited keep-edits files: the user's, which paxx leaves as they are (not drift)
+    kept_files: list[str] = field(default_factory=list)
     lock: list[str] = field(default_factory=list)
 
     def messages(self) -> list[str]:
@@ -90,6 +92,15 @@ class Drift:
         if self.lock:
             lines.append(f"paxx.lock: {'; '.join(self.lock)}: run `paxx lock`")
         return lines
+
+    def remarks(self) -> list[str]:
+        """Lines worth saying that are not differences to act on."""
+        if not self.kept_files:
+            return []
+        return [
+            f"yours since you edited them: {', '.join(self.kept_files)} (paxx leaves them as "
+            "they are; for paxx's version of one, move it aside and run `paxx up`)"
+        ]
 
 
 @dataclass
@@ -149,6 +160,7 @@ def project_report(
     drift = Drift(
         declaration_changed=(env_hash or current_env_hash(root)) != state.env_hash,
         edited_files=edited_files(root, state),
+        kept_files=edited_files(root, state, kept=True),
         lock=list(state.lock_problems),
     )
     try:

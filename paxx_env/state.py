@@ -52,6 +52,9 @@ class State:
     inputs: str = ""
     #: Files besides the fixed inputs whose content (or absence) that digest covers.
     watched: list[str] = field(default_factory=list)
+    #: Generated files that are the user's once edited (the catalog's keep-edits): a sync
+    #: leaves an edited one as it is, so its edit is no drift and needs no sync.
+    kept: list[str] = field(default_factory=list)
     #: False when state.json is missing or unreadable: paxx cannot tell its files from edits.
     recorded: bool = field(default=False, compare=False)
 
@@ -80,6 +83,7 @@ def load_state(root: Path) -> State:
             lock_problems=list(raw.get("lock_problems", [])),
             inputs=str(raw.get("inputs", "")),
             watched=[str(path) for path in raw.get("watched", [])],
+            kept=[str(path) for path in raw.get("kept", [])],
             recorded=True,
         )
     except (TypeError, AttributeError):
@@ -98,10 +102,15 @@ def secret_fingerprint(value: str) -> str:
     return sha256(value.encode())[:12]
 
 
-def edited_files(root: Path, state: State) -> list[str]:
-    """Generated files whose content differs from what paxx last wrote."""
+def edited_files(root: Path, state: State, *, kept: bool = False) -> list[str]:
+    """Generated files whose content differs from what paxx last wrote.
+
+    `kept`: the keep-edits ones (state.kept) instead of the others.
+    """
     edited = []
     for path, digest in sorted(state.files.items()):
+        if (path in state.kept) != kept:
+            continue
         content = read_bytes(root / path)
         if content is not None and sha256(content) != digest:
             edited.append(path)

@@ -71,6 +71,7 @@ def print_status(report: ProjectStatus, json_output: bool, out: TextIO | None = 
             "answer"
         )
     lines += [f"drift: {line}" for line in report.drift.messages()]
+    lines += [f"note: {line}" for line in report.drift.remarks()]
     out.write("\n".join(lines) + "\n")
 
 
@@ -102,6 +103,7 @@ def print_swarm_status(report: SwarmStatus, json_output: bool, out: TextIO | Non
     ]
     lines += [f"{s.name}: {s.error}" for s in report.services if s.error]
     lines += [f"drift: {line}" for line in report.drift.messages()]
+    lines += [f"note: {line}" for line in report.drift.remarks()]
     out.write("\n".join(lines) + "\n")
 
 

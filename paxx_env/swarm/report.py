@@ -114,6 +114,7 @@ def swarm_report(root: Path, state: State | None = None, env_hash: str = "") -> 
             s.name for s in services if s.env_hash not in (None, state.env_hash) and s.declared
         ],
         edited_files=edited_files(root, state),
+        kept_files=edited_files(root, state, kept=True),
         lock=list(state.lock_problems),
     )
     target = last.target

@@ -172,6 +172,7 @@ def _new_state(
         lock_problems=(
             mismatches(plan.lock, plan.render.declared_images) if plan.lock is not None else []
         ),
+        kept=sorted(plan.render.keep_edits),
         recorded=True,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pty
 import signal
@@ -320,3 +321,16 @@ def test_doctor_calls_an_edited_wiring_file_yours_and_up_writes_paxxs_again(live
     assert aside.read_text() == paxxs + "# my route\n"
     again = run_cli(root, "doctor")
     assert "ok    files          every generated file matches the declaration" in again.out
+    # Edited again, it is no drift: status says so on a note, and `paxx up` has nothing to
+    # render for it (the quick start: no sync, so no "left it as it is" line).
+    wiring.write_text(paxxs + "# my route\n")
+    status = run_cli(root, "status")
+    assert [line for line in status.out.splitlines() if line.startswith(("drift", "note"))] == [
+        f"note: yours since you edited them: {name} (paxx leaves them as they are; for paxx's "
+        "version of one, move it aside and run `paxx up`)"
+    ], status.output
+    drift = json.loads(run_cli(root, "status", "--json").out)["drift"]
+    assert (drift["edited_files"], drift["kept_files"]) == ([], [name])
+    up = run_cli(root, "up")
+    assert up.code == 0 and "already up" in up.output, up.output
+    assert "left it as it is" not in up.output
