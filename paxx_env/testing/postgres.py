@@ -91,11 +91,7 @@ class Databases:
             await asyncio.wait(set(self._work), return_when=asyncio.FIRST_COMPLETED)
         name = self._ready.pop(0)
         while len(self._ready) + len(self._work) < AHEAD:
-            if self._reference is None:  # the first clone made ahead: no test has it yet
-                self._reference = asyncio.get_running_loop().create_future()
-                self._start(self._clone(self._reference))
-            else:
-                self._start(self._clone())
+            self._start(self._clone())
         return name
 
     async def _release(self, name: str) -> None:
@@ -120,11 +116,15 @@ class Databases:
         self._work.add(task)
         task.add_done_callback(self._work.discard)
 
-    async def _clone(self, reference: asyncio.Future[Reference | None] | None = None) -> None:
+    async def _clone(self) -> None:
         """Make one more clone of the template, on a connection of its own.
 
-        `reference`: read the reference (reuse.py) from it while no test has touched it.
+        The first one is where the reference (reuse.py) is read, before any test has it:
+        setting the first test's database back then waits for nothing else.
         """
+        reference = None
+        if self._reference is None:
+            reference = self._reference = asyncio.get_running_loop().create_future()
         name = f"{self._prefix}_db{next(self._count):05d}"
         template = quoted(self.template.name)
         try:
