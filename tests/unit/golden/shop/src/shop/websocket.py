@@ -70,6 +70,9 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect, WebSocketException,
 from fastapi.requests import HTTPConnection
 from pydantic import RedisDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shop.websocket_pubsub import Subscriptions
 
@@ -88,6 +91,9 @@ class WebsocketSettings(BaseSettings):
     websocket_channel_prefix: str = "ws:"
     websocket_send_timeout: float = 5.0
     websocket_subscribe_timeout: float = 5.0
+    #: Seconds Redis may take to answer one command (PUBLISH, SUBSCRIBE, AUTH on connecting)
+    #: or to accept a connection; then the command fails with redis.exceptions.TimeoutError.
+    websocket_redis_timeout: float = 5.0
     #: Pages (scheme://host[:port]) that may open WebSockets besides the app's own host;
     #: in the environment a JSON list: WEBSOCKET_ALLOWED_ORIGINS='["https://app.example"]'.
     websocket_allowed_origins: list[str] = []
@@ -351,12 +357,24 @@ class ConnectionManager:
 
 
 def create_client(settings: WebsocketSettings | None = None) -> redis.Redis:
-    """A Redis client for publishing and for the pub/sub connection."""
+    """A Redis client for publishing and for the pub/sub connection.
+
+    Each command waits at most `websocket_redis_timeout` seconds for its answer: a subscriber
+    of yours that reads with no timeout of its own (`pubsub.listen()`) needs another client.
+    """
     settings = settings or WebsocketSettings()
     client: redis.Redis = redis.Redis.from_url(
         str(settings.redis_url.get_secret_value()),
         socket_keepalive=True,  # the kernel too notices a peer gone for good
-        socket_connect_timeout=settings.websocket_subscribe_timeout,
+        # A server that takes the connection but never answers (paused, or a half-open
+        # connection) fails a PUBLISH after this, instead of holding it for ever. The pub/sub
+        # listener gives each read its own timeout, so a quiet subscription is not cut.
+        socket_connect_timeout=settings.websocket_redis_timeout,
+        socket_timeout=settings.websocket_redis_timeout,
+        # A connection found closed is made again once; a command that timed out is not sent
+        # again (Redis may have run it: a message would go out twice). Set here since redis-py's
+        # defaults differ: none in redis 5; in redis 8, up to 10 retries of a timed-out command.
+        retry=Retry(NoBackoff(), 1, (RedisConnectionError,)),
     )
     return client
 

@@ -6,6 +6,8 @@ now: paxx does not overwrite it once you edit it.
 One pub/sub connection per app instance. A connection that goes quiet is pinged; one that does
 not answer (a half-open connection: the peer gone without a word, which TCP alone notices only
 after many minutes) is dropped and made again, and redis-py subscribes again to every channel.
+Every read gives its own timeout, so the client's socket timeout (which bounds a command's
+answer) never cuts a subscription that is merely quiet.
 """
 
 from __future__ import annotations
