@@ -350,9 +350,10 @@ class WebsocketsConnection:
 
 class Blackhole:
     """A TCP proxy to Redis whose open connections can go silent: they stay open and carry
-    nothing either way, as a connection whose peer vanished (a half-open connection). The
-    engine cannot make one (stopping or pausing Redis closes or still answers the socket), so
-    the test puts this narrow seam between the manager and the real Redis."""
+    nothing either way, as a connection whose peer vanished (a half-open connection), while
+    new connections reach Redis. The engine cannot make that: stopping Redis closes the
+    socket, and pausing it (App.paused) silences the new connections too, so nothing could
+    resume. The test puts this narrow seam between the manager and the real Redis."""
 
     def __init__(self, port: int) -> None:
         self.port = port
