@@ -70,11 +70,8 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect, WebSocketException,
 from fastapi.requests import HTTPConnection
 from pydantic import RedisDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
-from shop.websocket_pubsub import Subscriptions
+from shop.websocket_pubsub import Subscriptions, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -357,26 +354,10 @@ class ConnectionManager:
 
 
 def create_client(settings: WebsocketSettings | None = None) -> redis.Redis:
-    """A Redis client for publishing and for the pub/sub connection.
-
-    Each command waits at most `websocket_redis_timeout` seconds for its answer: a subscriber
-    of yours that reads with no timeout of its own (`pubsub.listen()`) needs another client.
-    """
+    """A Redis client for publishing and for the pub/sub connection (see `redis_client`)."""
     settings = settings or WebsocketSettings()
-    client: redis.Redis = redis.Redis.from_url(
-        str(settings.redis_url.get_secret_value()),
-        socket_keepalive=True,  # the kernel too notices a peer gone for good
-        # A server that takes the connection but never answers (paused, or a half-open
-        # connection) fails a PUBLISH after this, instead of holding it for ever. The pub/sub
-        # listener gives each read its own timeout, so a quiet subscription is not cut.
-        socket_connect_timeout=settings.websocket_redis_timeout,
-        socket_timeout=settings.websocket_redis_timeout,
-        # A connection found closed is made again once; a command that timed out is not sent
-        # again (Redis may have run it: a message would go out twice). Set here since redis-py's
-        # defaults differ: none in redis 5; in redis 8, up to 10 retries of a timed-out command.
-        retry=Retry(NoBackoff(), 1, (RedisConnectionError,)),
-    )
-    return client
+    url = str(settings.redis_url.get_secret_value())
+    return redis_client(url, timeout=settings.websocket_redis_timeout)
 
 
 @asynccontextmanager
