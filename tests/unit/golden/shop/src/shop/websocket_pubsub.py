@@ -44,7 +44,7 @@ def redis_client(url: str, *, timeout: float) -> redis.Redis:
     fails a PUBLISH instead of holding it for ever.
 
     A subscriber of yours that reads with no timeout of its own (`pubsub.listen()`) needs
-    another client; `Subscriptions` gives each read its own.
+    another client before redis-py 8.1; `Subscriptions` gives each read its own.
     """
     client: redis.Redis = redis.Redis.from_url(
         url,
