@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,19 @@ class App:
     def module(self, name: str) -> Any:
         """Import a generated module, e.g. app.module("cache")."""
         return importlib.import_module(f"{self.package}.{name}")
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The project's containers frozen (`docker pause`): their ports still take
+        connections (the engine's proxy and the kernel answer), the programs answer nothing."""
+        project = self.env["COMPOSE_PROJECT_NAME"]
+        ids = _docker("ps", "--quiet", "--filter", f"label={PROJECT_LABEL}={project}").split()
+        assert ids, f"no running container in {project}"
+        _docker("pause", *ids)
+        try:
+            yield
+        finally:
+            _docker("unpause", *ids)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ import pytest
 from arq.jobs import JobStatus
 from arq.worker import JobExecutionFailed, Worker, create_worker
 from fastapi import Depends, FastAPI
+from redis import exceptions as redis_exceptions
 
 from live.conftest import App, providers_of
 from paxx_env.catalog import load_catalog
@@ -283,3 +284,42 @@ async def test_tasks_real_waits_for_a_job_no_worker_runs_end_in_time(
                 await tasks.abort("stuck", within=1)
             assert time.monotonic() - started < 10
         assert inspect.signature(tasks.abort).parameters["within"].default == 10.0
+
+
+async def test_tasks_real_commands_to_a_paused_server_fail_within_the_redis_timeout(
+    app_with: Callable[..., App],
+) -> None:
+    """Redis frozen (`docker pause`): it takes connections and answers nothing. Every call of
+    the queue fails after TASKS_REDIS_TIMEOUT instead of waiting for ever, and works again
+    once Redis does."""
+    app = app_with("tasks")
+    tasks_module = app.module("tasks")
+    settings = tasks_module.TasksSettings(tasks_redis_timeout=1.0)
+    assert tasks_module.TasksSettings().tasks_redis_timeout == 5.0  # the default
+    calls = {
+        "enqueue": lambda tasks: tasks.enqueue(tasks_module.say_hello, "Ada", job_id="frozen"),
+        "status": lambda tasks: tasks.status("frozen"),
+        "info": lambda tasks: tasks.info("frozen"),
+        # no limit on waiting for the job, but each poll of Redis has one
+        "result": lambda tasks: tasks.result("frozen", within=None),
+        "abort": lambda tasks: tasks.abort("frozen", within=None),
+    }
+    async with tasks_module.open_task_queue(settings) as tasks:
+        assert await tasks.enqueue(tasks_module.say_hello, "Ada", job_id="before") is not None
+        with app.paused():
+            for name, call in calls.items():
+                started = time.monotonic()
+                # the outer bound only turns a hang into a failure; the module's timeout acts
+                async with asyncio.timeout(20):
+                    with pytest.raises(redis_exceptions.TimeoutError, match="Timeout reading"):
+                        await call(tasks)
+                assert time.monotonic() - started < 5, name
+            # opening a queue (its PING) fails in time too
+            async with asyncio.timeout(20):
+                with pytest.raises(redis_exceptions.TimeoutError):
+                    async with tasks_module.open_task_queue(settings):
+                        pass
+        # Redis answers again: the same queue makes new connections and works
+        async with asyncio.timeout(20):
+            assert await tasks.enqueue(tasks_module.say_hello, "Ada", job_id="after") is not None
+            assert await tasks.status("after") == JobStatus.queued

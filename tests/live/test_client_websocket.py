@@ -24,6 +24,7 @@ import pytest
 import redis.asyncio as redis
 import uvicorn
 from fastapi import Depends, FastAPI, WebSocket, WebSocketDisconnect
+from redis import exceptions as redis_exceptions
 from starlette import testclient
 
 from live.conftest import App, providers_of
@@ -349,9 +350,10 @@ class WebsocketsConnection:
 
 class Blackhole:
     """A TCP proxy to Redis whose open connections can go silent: they stay open and carry
-    nothing either way, as a connection whose peer vanished (a half-open connection). The
-    engine cannot make one (stopping or pausing Redis closes or still answers the socket), so
-    the test puts this narrow seam between the manager and the real Redis."""
+    nothing either way, as a connection whose peer vanished (a half-open connection), while
+    new connections reach Redis. The engine cannot make that: stopping Redis closes the
+    socket, and pausing it (App.paused) silences the new connections too, so nothing could
+    resume. The test puts this narrow seam between the manager and the real Redis."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -498,3 +500,61 @@ async def test_websocket_real_foreign_origins_and_oversized_messages_are_refused
             with pytest.raises(WebSocketDisconnect) as closed:
                 session.receive_json()
             assert closed.value.code == 1009
+
+
+async def test_websocket_real_publish_to_a_paused_server_fails_within_the_redis_timeout(
+    app_with: Callable[..., App],
+) -> None:
+    """Redis frozen (`docker pause`): it takes connections and answers nothing. A broadcast
+    fails after WEBSOCKET_REDIS_TIMEOUT instead of waiting for ever, and works again after."""
+    app = app_with("websocket")
+    ws = app.module("websocket")
+    assert ws.WebsocketSettings().websocket_redis_timeout == 5.0  # the default
+    settings = ws.WebsocketSettings(websocket_redis_timeout=1.0)
+    async with ws.open_manager(settings) as publisher:
+        await publisher.broadcast("lobby", {"text": "before"})
+        with app.paused():
+            for attempt in range(2):  # on the pooled connection, then on a new one
+                started = time.monotonic()
+                # the outer bound only turns a hang into a failure; the module's timeout acts
+                async with asyncio.timeout(20):
+                    with pytest.raises(redis_exceptions.TimeoutError, match="Timeout reading"):
+                        await publisher.broadcast("lobby", {"text": f"frozen {attempt}"})
+                assert time.monotonic() - started < 5
+            async with asyncio.timeout(20):
+                with pytest.raises(redis_exceptions.TimeoutError):
+                    async with ws.open_manager(settings):  # connecting, AUTH unanswered
+                        pass
+        async with asyncio.timeout(20):
+            await publisher.broadcast("lobby", {"text": "after"})
+
+
+async def test_websocket_real_a_subscriber_quiet_for_longer_than_the_redis_timeout_keeps_it(
+    app_with: Callable[..., App],
+) -> None:
+    """The socket timeout bounds a command's answer, not a quiet subscription: a member
+    whose instance heard nothing for many timeouts gets the next message on the same
+    pub/sub connection, which was never dropped."""
+    client_lib = pytest.importorskip("websockets.asyncio.client", reason="uvicorn needs it")
+    app = app_with("websocket")
+    ws = app.module("websocket")
+    # No PING for 4 s: the listener's reads wait 4 s each, eight times the socket timeout.
+    settings = ws.WebsocketSettings(websocket_redis_timeout=0.5, websocket_keepalive=4.0)
+    admin = redis.Redis.from_url(app.env["REDIS_URL"])
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(admin.aclose)
+        web_port = await stack.enter_async_context(serve(chat_app(ws, settings)))
+        member = WebsocketsConnection(await client_lib.connect(f"ws://127.0.0.1:{web_port}/ws/m"))
+        stack.push_async_callback(member.close)
+        await member.send({"join": "lobby"})
+        assert await member.receive() == {"joined": "lobby"}
+        before = {c["id"] for c in await admin.client_list(_type="pubsub")}
+        assert len(before) == 1
+
+        await asyncio.sleep(3.0)  # quiet: six socket timeouts, less than one keepalive
+        publisher = await stack.enter_async_context(ws.open_manager(settings))
+        await publisher.broadcast("lobby", {"text": "after the quiet"})
+        assert await member.receive() == {"text": "after the quiet"}
+        # the member's instance still listens on the connection it had: none was remade
+        after = {c["id"] for c in await admin.client_list(_type="pubsub")}
+        assert before <= after, "the quiet pub/sub connection was dropped and made again"

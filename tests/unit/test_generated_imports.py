@@ -48,7 +48,6 @@ VIA = {
 #: Declared distributions no generated module imports, and why they are needed all the same.
 NOT_IMPORTED = {
     "asyncpg": "SQLAlchemy loads it for postgresql+asyncpg:// URLs",
-    "redis": "tasks: a floor under arq's own (tasks.py calls ArqRedis.aclose(), redis>=5.0.1)",
     "uvicorn": "the ASGI server that runs the app",
     "websockets": "the library uvicorn serves WebSockets with",
 }

@@ -10,7 +10,8 @@ Run the worker from the project folder, so that it finds .env, next to your app:
 
 Write jobs here as `async def job(ctx, ...)` and list them in `WorkerOptions.functions`.
 Importing this module reads no settings: `WorkerSettings` is made, from `WorkerOptions` and
-TasksSettings, when arq looks it up, and the queue's settings when it is opened.
+TasksSettings, when arq looks it up, and the queue's settings when it is opened. The queue
+(TaskQueue, open_task_queue, ...) is in tasks_queue.py, and importable from here too.
 Enqueue them from a FastAPI app:
 
     from typing import Annotated
@@ -41,27 +42,32 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from arq import Retry
-from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.cron import CronJob, cron
 from arq.jobs import Job, JobResult, JobStatus
 from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, create_worker, func
-from fastapi import FastAPI, Request
 from opentelemetry import propagate, trace
-from pydantic import RedisDsn, Secret
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shop.cache import open_cache
 from shop.mail import Mailer, open_mailer
 from shop.search import open_search
 from shop.storage import open_storage
+from shop.tasks_queue import (
+    TRACE_CONTEXT,
+    TaskQueue,
+    TasksSettings,
+    arq_redis_settings,
+    create_task_pool,
+    get_task_queue,
+    open_task_queue,
+    tasks_lifespan,
+)
 from shop.telemetry import TelemetrySettings, create_tracer_provider
 from shop.vector import open_vector_db
 from shop.websocket import open_manager
@@ -77,6 +83,7 @@ __all__ = [
     "TasksSettings",
     "WorkerOptions",
     "arq_redis_settings",
+    "create_task_pool",
     "cron",
     "func",
     "get_task_queue",
@@ -97,39 +104,6 @@ JobContext = dict[str, Any]
 
 #: Where the example cron job records when a worker last ran.
 HEARTBEAT_KEY = "tasks:heartbeat"
-
-
-class TasksSettings(BaseSettings):
-    """Task queue settings, read from the environment and .env."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
-    # Secret: the URL's password shows as ********** in repr(), str() and logs.
-    redis_url: Secret[RedisDsn]
-    tasks_queue_name: str = "arq:queue"
-    tasks_max_jobs: int = 10
-    tasks_job_timeout: int = 300
-    tasks_keep_result: int = 3600
-    tasks_max_tries: int = 5
-
-
-def arq_redis_settings(settings: TasksSettings | None = None) -> RedisSettings:
-    """ARQ's connection settings from REDIS_URL.
-
-    Built here rather than with `RedisSettings.from_dsn`, which keeps a percent-encoded
-    password (`p%40ss` for `p@ss`) encoded and so fails to log in.
-    """
-    settings = settings or TasksSettings()
-    url = settings.redis_url.get_secret_value()
-    database = (url.path or "/0").lstrip("/")
-    return RedisSettings(
-        host=url.host or "localhost",
-        port=url.port or 6379,
-        database=int(database) if database else 0,
-        username=unquote(url.username) if url.username else None,
-        password=unquote(url.password) if url.password else None,
-        ssl=url.scheme == "rediss",
-    )
 
 
 # --- Jobs: `async def name(ctx, ...)`, listed in WorkerOptions.functions ----------------------
@@ -190,11 +164,6 @@ async def shutdown(ctx: JobContext) -> None:
     if stack is not None:
         await stack.aclose()
     logger.info("tasks worker stopped")
-
-
-#: The job keyword argument that carries the enqueuer's trace context (`TaskQueue.enqueue`
-#: adds it, `traced` takes it out before the job runs).
-TRACE_CONTEXT = "trace_context"
 
 
 def traced(function: Function) -> Function:
@@ -266,103 +235,6 @@ else:
         if name == "WorkerSettings":
             return worker_settings()
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-class TaskQueue:
-    """Enqueue jobs on the worker's queue and look them up by id."""
-
-    def __init__(self, pool: ArqRedis, queue_name: str = "arq:queue") -> None:
-        self.pool = pool
-        self.queue_name = queue_name
-
-    async def enqueue(
-        self,
-        function: str | Callable[..., Awaitable[Any]],
-        *args: Any,
-        job_id: str | None = None,
-        defer_by: float | timedelta | None = None,
-        defer_until: datetime | None = None,
-        expires: float | timedelta | None = None,
-        **kwargs: Any,
-    ) -> Job | None:
-        """Queue `function(ctx, *args, **kwargs)` for the worker; the Job, or None if not queued.
-
-        `function` is a job (or its name) listed in WorkerOptions.functions. With a `job_id`
-        of your choosing, the job is queued once: while a job with that id is queued, running,
-        waiting to retry, or its result is kept (`keep_result`), enqueueing it again returns
-        None and runs nothing. `defer_by` (seconds) or `defer_until` (an aware datetime) delays
-        it; `expires` (seconds) gives up on a job not started by then (default: a day).
-        """
-        name = function if isinstance(function, str) else function.__qualname__
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # the current span, as a W3C traceparent
-        if carrier:
-            kwargs[TRACE_CONTEXT] = carrier
-        return await self.pool.enqueue_job(
-            name,
-            *args,
-            _job_id=job_id,
-            _queue_name=self.queue_name,
-            _defer_by=defer_by,
-            _defer_until=defer_until,
-            _expires=expires,
-            **kwargs,
-        )
-
-    def job(self, job_id: str) -> Job:
-        """A handle on the job with this id (it need not exist)."""
-        return Job(job_id, self.pool, _queue_name=self.queue_name)
-
-    async def status(self, job_id: str) -> JobStatus:
-        """deferred, queued, in_progress, complete (result kept) or not_found."""
-        return await self.job(job_id).status()
-
-    async def result(self, job_id: str, within: float | None = 60.0) -> Any:
-        """Wait up to `within` seconds (None: no limit) for the job's result.
-
-        Re-raises the job's exception; raises TimeoutError when the job is not done in time,
-        and arq.jobs.ResultNotFound when it is neither queued nor has a kept result.
-        """
-        return await self.job(job_id).result(timeout=within, poll_delay=0.2)
-
-    async def info(self, job_id: str) -> JobResult | None:
-        """The finished job's record (success, result, job_try, times), without waiting."""
-        return await self.job(job_id).result_info()
-
-    async def abort(self, job_id: str, within: float | None = 10.0) -> bool:
-        """Cancel a queued or running job; True when it was aborted.
-
-        Waits up to `within` seconds (None: no limit) for a worker to stop it, and raises
-        TimeoutError when none did in time (with no worker running, none ever will).
-        """
-        return await self.job(job_id).abort(timeout=within, poll_delay=0.2)
-
-
-@asynccontextmanager
-async def open_task_queue(settings: TasksSettings | None = None) -> AsyncIterator[TaskQueue]:
-    """A TaskQueue whose Redis pool is closed on exit."""
-    settings = settings or TasksSettings()
-    pool = await create_pool(
-        arq_redis_settings(settings), default_queue_name=settings.tasks_queue_name
-    )
-    try:
-        yield TaskQueue(pool, settings.tasks_queue_name)
-    finally:
-        await pool.aclose()
-
-
-@asynccontextmanager
-async def tasks_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """FastAPI lifespan: one pool for the app's life, on app.state.tasks."""
-    async with open_task_queue() as tasks:
-        app.state.tasks = tasks
-        yield
-
-
-def get_task_queue(request: Request) -> TaskQueue:
-    """FastAPI dependency: the app's TaskQueue (needs `tasks_lifespan`)."""
-    tasks: TaskQueue = request.app.state.tasks
-    return tasks
 
 
 async def run_queued_jobs(**options: Any) -> int:

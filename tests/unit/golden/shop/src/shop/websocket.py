@@ -71,7 +71,7 @@ from fastapi.requests import HTTPConnection
 from pydantic import RedisDsn, Secret
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shop.websocket_pubsub import Subscriptions
+from shop.websocket_pubsub import Subscriptions, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,9 @@ class WebsocketSettings(BaseSettings):
     websocket_channel_prefix: str = "ws:"
     websocket_send_timeout: float = 5.0
     websocket_subscribe_timeout: float = 5.0
+    #: Seconds Redis may take to answer one command (PUBLISH, SUBSCRIBE, AUTH on connecting)
+    #: or to accept a connection; then the command fails with redis.exceptions.TimeoutError.
+    websocket_redis_timeout: float = 5.0
     #: Pages (scheme://host[:port]) that may open WebSockets besides the app's own host;
     #: in the environment a JSON list: WEBSOCKET_ALLOWED_ORIGINS='["https://app.example"]'.
     websocket_allowed_origins: list[str] = []
@@ -351,14 +354,10 @@ class ConnectionManager:
 
 
 def create_client(settings: WebsocketSettings | None = None) -> redis.Redis:
-    """A Redis client for publishing and for the pub/sub connection."""
+    """A Redis client for publishing and for the pub/sub connection (see `redis_client`)."""
     settings = settings or WebsocketSettings()
-    client: redis.Redis = redis.Redis.from_url(
-        str(settings.redis_url.get_secret_value()),
-        socket_keepalive=True,  # the kernel too notices a peer gone for good
-        socket_connect_timeout=settings.websocket_subscribe_timeout,
-    )
-    return client
+    url = str(settings.redis_url.get_secret_value())
+    return redis_client(url, timeout=settings.websocket_redis_timeout)
 
 
 @asynccontextmanager
