@@ -519,4 +519,16 @@ def test_the_cold_start_compares_services_from_their_containers_start_and_says_w
     assert len(notes) == 2
     assert "It ends +0.85 s after it" in notes[0] and "paxx took 300 ms" in notes[0]
     assert "postgres +500 ms" in notes[1] and "redis" not in notes[1]
-    assert "paxx ran 0 `docker exec`" in notes[1]
+    assert "0 processes started in the containers while `paxx up` waited" in notes[1]
+
+
+def test_a_slow_help_is_set_against_the_cli_frameworks_own_import() -> None:
+    runs = {
+        "`paxx --help`": [_run(wall=0.213), _run(wall=0.215)],
+        startup.TYPER: [_run(wall=0.169)],
+    }
+    (note,) = startup.why_help_is_slow(runs)
+    assert "It takes 214 ms" in note and "takes 169 ms here" in note
+    assert "paxx's own share is 45 ms" in note
+    runs["`paxx --help`"] = [_run(wall=0.120)]
+    assert startup.why_help_is_slow(runs) == []
