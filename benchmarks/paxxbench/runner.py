@@ -31,6 +31,8 @@ class Run:
     stdout: str
     stderr: str
     maxrss_kb: int  # the largest process of the command's tree (/usr/bin/time -f %M)
+    #: CPU seconds (user + system) of the command and every child it waited for
+    cpu: float = 0.0
 
 
 #: A child forked from this script starts with this script's RSS as its high-water mark
@@ -79,6 +81,7 @@ def run(
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
             peak_kb(peak.read()) if EXACT_RSS else usage.ru_maxrss,
+            usage.ru_utime + usage.ru_stime,
         )
     if check and result.returncode != 0:
         tail = (result.stderr.strip() or result.stdout.strip())[-2000:]

@@ -46,6 +46,11 @@ def rss(runs: Sequence[Run]) -> Stats:
     return Stats([r.maxrss_kb / MB for r in runs])
 
 
+def cpu(runs: Sequence[Run]) -> Stats:
+    """The CPU time (user + system) of each run and the children it waited for, in seconds."""
+    return Stats([r.cpu for r in runs])
+
+
 def walls(runs: Sequence[Run]) -> Stats:
     """The wall-clock time of each run, in seconds."""
     return Stats([r.wall for r in runs])

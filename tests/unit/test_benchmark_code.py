@@ -498,9 +498,12 @@ def test_the_cold_start_compares_services_from_their_containers_start_and_says_w
     from paxxbench.probes import PROBES
 
     cold = ColdRuns(
-        paxx=[_run(wall=5.3), _run(wall=5.5)],
+        paxx=[
+            Run(["x"], 0.0, 5.3, 0, "", "", 2048, 1.5),
+            Run(["x"], 0.0, 5.5, 0, "", "", 2048, 1.7),
+        ],
         compose_wait=[_run(wall=12.0)],
-        compose_detach=[_run(wall=2.0)],
+        compose_detach=[Run(["x"], 0.0, 2.0, 0, "", "", 2048, 0.9)],
         own_ready=[4.5, 4.6],
         paxx_after_ready=[0.05],
     )
@@ -520,6 +523,13 @@ def test_the_cold_start_compares_services_from_their_containers_start_and_says_w
     assert "It ends +0.85 s after it" in notes[0] and "paxx took 300 ms" in notes[0]
     assert "postgres +500 ms" in notes[1] and "redis" not in notes[1]
     assert "0 processes started in the containers while `paxx up` waited" in notes[1]
+    assert (
+        "`paxx up` used 1.60 s of CPU" in notes[1] and "alone 0.90 s: the 0.70 s more" in notes[1]
+    )
+    cold.compose_wait = [_run(wall=4.0), _run(wall=4.4)]  # paxx 5.4 s: 1.29 x
+    ratio = cold_up.why_not(cold, engine, phases)[0]
+    assert "above 1.10 × `docker compose up -d --wait`" in ratio
+    assert "The medians differ by 1.20 s" in ratio and "varied by 0.10 s across 2 runs" in ratio
 
 
 def test_a_slow_help_is_set_against_the_cli_frameworks_own_import() -> None:
