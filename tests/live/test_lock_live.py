@@ -199,6 +199,7 @@ def test_status_reports_drift_while_running(live: Make, paxx: Runner) -> None:
         "declaration_changed": False,
         "stale_containers": [],
         "edited_files": [],
+        "kept_files": [],
         "lock": [],
     }
     assert clean["services"][0]["env_hash"] == clean["env_hash"]
