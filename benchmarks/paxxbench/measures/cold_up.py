@@ -326,7 +326,8 @@ def why_not(cold: ColdRuns, engine: Engine, phases: list[tuple[str, float]]) -> 
             "`paxx up` skips when nothing changed: its imports are below too); `docker "
             f"compose up -d` itself took {walls(cold.compose_detach).fmt()} alone; `paxx up` "
             f"exited {cell(cold.paxx_after_ready)} after the last service answered. The rest "
-            "is the services answering later during `paxx up` than alone (the next note)."
+            "is the services answering later during `paxx up` than alone (*slower* in the table "
+            "below)."
         )
     lags = {name: lag(cold, name) for name in sorted(PROBES)}
     known = {name: value for name, value in lags.items() if value is not None}
