@@ -105,15 +105,14 @@ class Admin:
 
     async def alone(self, sql: str) -> None:
         """On the loop: run one statement on a connection of its own, beside the others."""
-        connection = await self.asyncpg.connect(self.url)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
+        await self._execute(self.url, sql)
 
     async def in_database(self, name: str, sql: str) -> None:
         """On the loop: run one statement in the database `name`, on a connection of its own."""
-        connection = await self.asyncpg.connect(database_url(self.url, name))
+        await self._execute(database_url(self.url, name), sql)
+
+    async def _execute(self, url: str, sql: str) -> None:
+        connection = await self.asyncpg.connect(url)
         try:
             await connection.execute(sql)
         finally:

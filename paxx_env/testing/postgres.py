@@ -169,7 +169,7 @@ class Databases:
         if reference is None or not reference.reusable:
             return False
         await self.admin.ask(END_CLIENTS, name)
-        if await self._wait_for_no_clients(name) is None:
+        if not await self._no_clients(name):
             return False
         connection = await self.admin.asyncpg.connect(database_url(self.admin.url, name))
         try:
@@ -189,18 +189,18 @@ class Databases:
 
     async def _settled(self, name: str) -> int:
         """The sessions counted for `name`, once no client is connected to it."""
-        sessions = await self._wait_for_no_clients(name)
-        if sessions is None:
+        if not await self._no_clients(name):
             raise TimeoutError(f"sessions of {name} did not end")
-        return sessions
+        return int(await self.admin.ask(SESSIONS, name) or 0)
 
-    async def _wait_for_no_clients(self, name: str) -> int | None:
+    async def _no_clients(self, name: str) -> bool:
+        """Wait until no client is connected to `name`; False when they stay SESSIONS_END."""
         deadline = time.monotonic() + SESSIONS_END
         while await self.admin.ask(CLIENTS, name):
             if time.monotonic() > deadline:
-                return None
+                return False
             await asyncio.sleep(0.002)
-        return int(await self.admin.ask(SESSIONS, name) or 0)
+        return True
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
         """On the loop: run `work` in the background; the session waits for it at its end."""
