@@ -1,10 +1,11 @@
 """Entry point of the `paxx` command (and `python -m paxx_env`).
 
-`paxx --version`, `paxx [-C DIR] status [--json]` and a `paxx [-C DIR] up` whose files are
-what the last sync left are answered here without building the typer app or loading the
-catalog: they are the commands people and scripts run most, and typer with its pydantic
-adapters costs about 100 ms to import, the catalog and the renderer more (docs/benchmarks.md).
-Everything else, `--help` included, goes through the typer app in commands/app.py.
+`paxx --version`, `paxx --help` (on a terminal at least 80 columns wide: its text is kept,
+generated, in commands/helptext.py), `paxx [-C DIR] status [--json]` and a `paxx [-C DIR] up`
+whose files are what the last sync left are answered here without building the typer app or
+loading the catalog: they are the commands people and scripts run most, and typer costs about
+100 ms to import, the catalog and the renderer more (docs/benchmarks.md). Everything else goes
+through the typer app in commands/app.py.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def _fast(argv: list[str]) -> int | None:
 
         sys.stdout.write(f"paxx {__version__}\n")
         return 0
+    if argv in (["--help"], ["-h"]):
+        return _help()
     args = list(argv)
     folder = "."
     if len(args) >= 2 and args[0] in ("-C", "--project-dir"):
@@ -47,6 +50,32 @@ def _fast(argv: list[str]) -> int | None:
     if args not in (["status"], ["status", "--json"]):
         return None
     return _status(folder, json_output=args == ["status", "--json"])
+
+
+def _help() -> int | None:
+    """The top-level help, kept as the typer app draws it 80 columns wide; None when narrower."""
+    from paxx_env.commands.helptext import TOP, WIDTH
+
+    if _columns() < WIDTH:
+        return None
+    sys.stdout.write(TOP)
+    return 0
+
+
+def _columns() -> int:
+    """The terminal's width as click reads it (shutil.get_terminal_size, without shutil)."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
 
 
 def _up(folder: str) -> int | None:

@@ -532,10 +532,10 @@ def test_the_cold_start_compares_services_from_their_containers_start_and_says_w
     assert "The medians differ by 1.20 s" in ratio and "varied by 0.10 s across 2 runs" in ratio
 
 
-def test_a_slow_help_is_set_against_the_cli_frameworks_own_import() -> None:
+def test_a_slow_help_is_set_against_the_interpreters_own_start() -> None:
     runs = {
         "`paxx --help`": [_run(wall=0.213), _run(wall=0.215)],
-        startup.TYPER: [_run(wall=0.169)],
+        startup.PYTHON: [_run(wall=0.169)],
     }
     (note,) = startup.why_help_is_slow(runs)
     assert "It takes 214 ms" in note and "takes 169 ms here" in note
