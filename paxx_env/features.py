@@ -11,16 +11,8 @@ from dataclasses import dataclass, field
 
 from paxx_env.catalog import Catalog, Conflict, conflicts, provider_hint, resolve_providers, select
 from paxx_env.declaration import Project, check_feature
-from paxx_env.engine.containers import project_volumes
-from paxx_env.engine.info import check_engine
-from paxx_env.engine.swarm import stack_volumes
 from paxx_env.errors import EngineError, PaxxError, UsageError
-from paxx_env.lastup import SWARM, LastUp, bind_engine
-from paxx_env.lifecycle import teardown
-from paxx_env.state import load_state
-from paxx_env.swarm.remove import remove_services
 from paxx_env.sync import SyncResult, sync
-from paxx_env.sync.envfile import forget_secrets
 
 
 def check_features(names: list[str], catalog: Catalog, provider: str | None = None) -> None:
@@ -130,6 +122,9 @@ def _conflict(conflict: Conflict, catalog: Catalog, provider: str) -> UsageError
 
 def _stop_gone(added: Added, project: Project, catalog: Catalog) -> None:
     """Stop the containers of the services the switch left behind; find their volumes."""
+    from paxx_env.engine.containers import project_volumes
+    from paxx_env.lifecycle import teardown
+
     project_name = added.result.project_name
     volume_names = {v for s in added.gone for v in catalog.services[s].volumes}
     if not _engine_reachable(project, required=False):
@@ -165,6 +160,11 @@ def remove_features(
     `confirm` sees the volumes before anything changes: a "no" leaves files, services and
     data as they are.
     """
+    from paxx_env.engine.containers import project_volumes
+    from paxx_env.engine.swarm import stack_volumes
+    from paxx_env.lastup import SWARM, LastUp
+    from paxx_env.state import load_state
+
     declaration = project.declaration
     declared = list(declaration.features)
     _check_removable(names, declared, declaration.providers, catalog)
@@ -194,17 +194,29 @@ def remove_features(
     removed = Removed(result, gone)
     if engine_ok and gone:
         deleting = volume_names if delete_volumes else set()
-        if on_swarm:
-            taken = remove_services(result.project_name, set(gone), deleting)
-            removed.stopped, removed.deleted = taken.services, taken.volumes
-        else:
-            down = teardown(result.project_name, set(gone), deleting, lambda _: True)
-            removed.stopped, removed.deleted = down.containers, down.volumes
-        if removed.deleted:
-            forget_secrets(project.root, catalog, gone)
+        _stop_removed(removed, project, catalog, deleting, on_swarm)
     if not removed.deleted:
         removed.kept = sorted(volume_names)
     return removed
+
+
+def _stop_removed(
+    removed: Removed, project: Project, catalog: Catalog, deleting: set[str], on_swarm: bool
+) -> None:
+    """Stop the services no longer used, and delete the volumes in `deleting`."""
+    from paxx_env.lifecycle import teardown
+    from paxx_env.swarm.remove import remove_services
+    from paxx_env.sync.envfile import forget_secrets
+
+    name, gone = removed.result.project_name, set(removed.gone)
+    if on_swarm:
+        taken = remove_services(name, gone, deleting)
+        removed.stopped, removed.deleted = taken.services, taken.volumes
+    else:
+        down = teardown(name, gone, deleting, lambda _: True)
+        removed.stopped, removed.deleted = down.containers, down.volumes
+    if removed.deleted:
+        forget_secrets(project.root, catalog, removed.gone)
 
 
 def _check_removable(
@@ -228,6 +240,9 @@ def _check_removable(
 
 def _engine_reachable(project: Project, required: bool) -> bool:
     """Whether the engine the environment runs on answers (an error when `required`)."""
+    from paxx_env.engine.info import check_engine
+    from paxx_env.lastup import LastUp, bind_engine
+
     try:
         bind_engine(project.root, LastUp.load(project.root))
         check_engine()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
@@ -41,24 +41,35 @@ def describe_holder(port: int) -> str:
 
     Reads /proc (Linux); a process of another user may stay anonymous.
     """
-    inodes = _listening_inodes(port)
-    if not inodes:
-        return ""
-    proc = Path("/proc")
+    return describe_holders([port]).get(port, "")
+
+
+def describe_holders(ports: Iterable[int]) -> dict[int, str]:
+    """Port -> the process listening on it, for each of `ports` whose holder is found.
+
+    One pass over every process's open files, however many ports: it is the costly part.
+    """
+    wanted = {inode: port for port in set(ports) for inode in _listening_inodes(port)}
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
     try:
-        pids = [p for p in proc.iterdir() if p.name.isdigit()]
+        pids = [p for p in Path("/proc").iterdir() if p.name.isdigit()]
     except OSError:
-        return ""
+        return found
     for pid_dir in pids:
         try:
             for fd in (pid_dir / "fd").iterdir():
                 target = os.readlink(fd)
-                if target.startswith("socket:[") and target[8:-1] in inodes:
+                port = wanted.get(target[8:-1]) if target.startswith("socket:[") else None
+                if port is not None and port not in found:
                     program = (pid_dir / "comm").read_text().strip()
-                    return f"pid {pid_dir.name} ({program})"
+                    found[port] = f"pid {pid_dir.name} ({program})"
         except OSError:
             continue
-    return ""
+        if len(found) == len(set(wanted.values())):
+            break
+    return found
 
 
 def _listening_inodes(port: int) -> set[str]:

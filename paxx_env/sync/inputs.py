@@ -15,7 +15,7 @@ from paxx_env.declaration import Project
 from paxx_env.envblock import EnvDocument
 from paxx_env.errors import ConfigError
 from paxx_env.names import project_slug
-from paxx_env.ports import describe_holder, pick_port, port_is_free
+from paxx_env.ports import describe_holders, pick_port, port_is_free
 from paxx_env.render import INPUT_KINDS, EnvEntry, Render, expand
 from paxx_env.state import State, secret_fingerprint
 from paxx_env.userstate import Registry
@@ -30,6 +30,8 @@ class Inputs:
     values: dict[str, str] = field(default_factory=dict)
     generated: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Ports made now that are not the preferred one: (key, preferred, chosen, in_use).
+    moved: list[tuple[str, int, int, bool]] = field(default_factory=list)
 
 
 def fill_inputs(
@@ -63,6 +65,7 @@ def fill_inputs(
             found.generated.append(entry.key)
         if entry.kind == "project":
             context["project"] = found.values[entry.key]
+    found.notes += _port_notes(found.moved)
     return found
 
 
@@ -94,17 +97,22 @@ def _fill_port(
         found.values[entry.key] = str(chosen)
         found.generated.append(entry.key)
         if chosen != entry.port:
-            found.notes.append(_port_note(entry.key, entry.port, chosen, in_use))
+            found.moved.append((entry.key, entry.port, chosen, entry.port in in_use))
     taken.add(int(found.values[entry.key]))
 
 
-def _port_note(key: str, preferred: int, chosen: int, others: set[int]) -> str:
-    if preferred in others:
-        why = "held by another paxx project"
-    else:
-        holder = describe_holder(preferred)
-        why = f"taken by {holder}" if holder else "taken"
-    return f"{key}: port {preferred} is {why}, so paxx chose {chosen} (kept in .env)"
+def _port_notes(moved: list[tuple[str, int, int, bool]]) -> list[str]:
+    """Why each port is not the preferred one: another paxx project's, or whose it is."""
+    holders = describe_holders(preferred for _, preferred, _, ours in moved if not ours)
+    notes = []
+    for key, preferred, chosen, ours in moved:
+        if ours:
+            why = "held by another paxx project"
+        else:
+            holder = holders.get(preferred, "")
+            why = f"taken by {holder}" if holder else "taken"
+        notes.append(f"{key}: port {preferred} is {why}, so paxx chose {chosen} (kept in .env)")
+    return notes
 
 
 def _checked_port(key: str, value: str) -> str:

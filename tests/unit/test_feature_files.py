@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import stat
 import tomllib
@@ -216,6 +217,23 @@ def test_a_port_held_by_a_listener_is_skipped_and_its_holder_named() -> None:
         assert pick_port(taken, {taken + 1}) > taken + 1
         assert describe_holder(taken).startswith("pid ")
     assert port_is_free(taken)
+
+
+def test_the_holders_of_several_ports_are_found_in_one_pass() -> None:
+    from paxx_env.ports import describe_holders
+
+    me = f"pid {os.getpid()} "
+    with socket.socket() as one, socket.socket() as two, socket.socket() as free:
+        ports = []
+        for sock in (one, two):
+            sock.bind(("127.0.0.1", 0))
+            sock.listen()
+            ports.append(sock.getsockname()[1])
+        free.bind(("127.0.0.1", 0))  # bound, not listening: nobody holds it for a listener
+        unheld = free.getsockname()[1]
+        holders = describe_holders([*ports, unheld])
+    assert sorted(holders) == sorted(ports)
+    assert all(holder.startswith(me) for holder in holders.values())
 
 
 def test_ports_of_other_paxx_projects_are_not_reused(tmp_path: Path, paxx: Runner) -> None:
