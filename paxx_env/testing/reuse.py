@@ -14,7 +14,9 @@ when rows are all it changed. Whether it is so is read from PostgreSQL itself, n
 - The tables the template left empty are emptied (`TRUNCATE`), and every sequence is set
   back to the template's value (`setval`).
 
-The counts are compared with those of a database no test has touched yet: the first clone.
+The counts are compared with those of a database no test has touched yet: the template
+itself, read just before it is closed to connections (or, in a process that did not make it,
+the first clone).
 Planner statistics (`pg_statistic`, which ANALYZE and autovacuum write) are not compared:
 they change plans, not results.
 """
@@ -92,14 +94,17 @@ class Reference:
 
 
 async def read_reference(connection: Any) -> Reference:
-    """The reference, read from a database no test has touched (asyncpg connection)."""
+    """The reference, read from the template or a clone no test has touched (asyncpg).
+
+    A clone starts with no settings or comment of its own (CREATE DATABASE copies neither),
+    whichever of the two the reference is read from: its DATABASE count is 0.
+    """
     catalogs = [row[0] for row in await connection.fetch(CATALOGS)]
     tables = [(row[0], row[1]) for row in await connection.fetch(TABLES)]
     parts = [_counted(i, name) for i, name in enumerate(catalogs)]
     parts += [_counted(len(catalogs) + i, name) for i, (name, _) in enumerate(tables)]
-    parts.append(DATABASE)
     counts = {row[0]: row[1] for row in await connection.fetch(" UNION ALL ".join(parts), 0)}
-    rows = {i: counts[i] for i in range(-1, len(catalogs))}
+    rows = {-1: 0, **{i: counts[i] for i in range(len(catalogs))}}
     emptied, filled = {}, set()
     for i, (name, oid) in enumerate(tables, start=len(catalogs)):
         if counts[i]:

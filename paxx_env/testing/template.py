@@ -3,7 +3,8 @@
 The template `paxx_RUN_template` is made by the first process of the run that needs a
 database: it takes a PostgreSQL advisory lock, creates the template (with the `vector`
 extension when that feature is declared), calls the `pytest_paxx_prepare_database` hook on it
-(the user's migrations) and closes it to connections. Other xdist workers wait on the lock and
+(the user's migrations), reads the reference from it (reuse.py: what a test's database is set
+back to) and closes it to connections. Other xdist workers wait on the lock and
 find it ready, so no two prepare it at once. Without xdist the session drops it at the end;
 under xdist the controller does, after every worker is done (the worker that made it leaves
 a note, see run.py).
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from paxx_env.testing.pgadmin import Admin, database_url, quoted
+from paxx_env.testing.reuse import Reference, read_reference
 from paxx_env.testing.run import forget_note, leave_note, read_note
 
 Prepare = Callable[[str], list[object]]
@@ -37,6 +39,8 @@ class Template:
         self.name = name
         #: Whether this process made it (and so must see that it is dropped).
         self.made_here = False
+        #: Read from the template when this process made it; else read from the first clone.
+        self.reference: Reference | None = None
 
     def make(self, vector: bool, prepare: Prepare, note_run: str | None) -> None:
         """Make and prepare the template unless another process has; wait while one does."""
@@ -74,6 +78,7 @@ class Template:
         for result in prepare(database_url(self.admin.url, self.name)):
             if inspect.isawaitable(result):
                 _await_elsewhere(result)
+        self.reference = self.admin.run(self._read_reference())
         # No connection to the template from now on: cloning needs it idle.
         name = quoted(self.name)
         self.admin.run(
@@ -85,6 +90,18 @@ class Template:
                 self.name,
             )
         )
+
+    async def _read_reference(self) -> Reference | None:
+        """The reference, or None (e.g. a table the role may not read: see postgres.py)."""
+        try:
+            connection = await self.admin.asyncpg.connect(database_url(self.admin.url, self.name))
+            try:
+                found: Reference = await read_reference(connection)
+            finally:
+                await connection.close()
+        except (self.admin.asyncpg.PostgresError, OSError):
+            return None
+        return found
 
     async def drop(self) -> None:
         """On the admin loop: drop the template, if it exists."""
