@@ -92,7 +92,9 @@ def feature_add(
     common.print_result(added.result)
     requested = ", ".join(dict.fromkeys(names))
     if not added.result.changed:
-        typer.echo(f"Nothing to change: {requested} already enabled and every file up to date.")
+        kept = any(a.verb == "skip" for a in added.result.actions)
+        files = "" if kept else " and every file up to date"
+        typer.echo(f"Nothing to change: {requested} already enabled{files}.")
         return
     enabled = [n for n in dict.fromkeys(names) if n not in added.switched]
     if enabled:

@@ -53,8 +53,8 @@ class SyncResult:
 
     @property
     def changed(self) -> bool:
-        """Whether anything on disk changed."""
-        return any(a.verb not in {"identical", "unchanged"} for a in self.actions)
+        """Whether anything on disk changed (a kept file of the user's is not a change)."""
+        return any(a.verb not in {"identical", "unchanged", "skip"} for a in self.actions)
 
     @property
     def project_name(self) -> str:

@@ -188,7 +188,8 @@ def test_switching_keeps_the_secrets_and_finds_them_again(project: Path, paxx: R
     ]
     values = env_values(project)
     assert values["VALKEY_PASSWORD"] == valkey, "kept in .env while its volume may hold data"
-    assert values["REDIS_URL"] == f"redis://:{values['REDIS_PASSWORD']}@127.0.0.1:6379/0"
+    port = values["PAXX_REDIS_PORT"]  # 6379, or the next free one on this machine
+    assert values["REDIS_URL"] == f"redis://:{values['REDIS_PASSWORD']}@127.0.0.1:{port}/0"
     assert sorted(p.stem for p in (project / ".paxx/services").glob("*.yaml")) == ["redis"]
     assert declared(project)["providers"] == {"cache": "redis", "tasks": "redis"}
     listing = paxx(project, "generations").out.splitlines()

@@ -57,7 +57,9 @@ def test_a_users_tool_mypy_with_the_plugin_is_left_alone(project: Path, paxx: Ru
         path.read_text() + '\n[tool.mypy]\nstrict = true\nplugins = ["pydantic.mypy"]\n'
     )
     result = paxx(project, "feature", "add", "cache")
-    assert result.code == 0 and "note" not in result.out
+    assert result.code == 0, result.output
+    # (a port note may come when this machine's 6379 is taken; no note about mypy)
+    assert not [line for line in result.out.splitlines() if "note" in line and "mypy" in line]
     assert pyproject(project)["tool"]["mypy"] == {  # type: ignore[index]
         "strict": True,
         "plugins": ["pydantic.mypy"],

@@ -77,6 +77,11 @@ def test_wiring_follows_the_features_until_edited_then_is_kept(
     assert "shop/wiring.py is yours (edited), so paxx left it as it is" in added.output
     assert (root / "shop" / "db.py").is_file()
 
+    again = paxx(root, "feature", "add", "db")  # a kept file is not a change
+    assert again.code == 0, again.output
+    assert "Nothing to change: db already enabled." in again.output
+    assert "Enabled" not in again.output and wiring.read_text() == edited
+
     removed = paxx(root, "feature", "remove", "cache", "storage", "db")
     assert removed.code == 0, removed.output
     assert wiring.read_text() == edited  # no longer generated, still not deleted
