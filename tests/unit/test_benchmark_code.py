@@ -542,3 +542,7 @@ def test_a_slow_help_is_set_against_the_interpreters_own_start() -> None:
     assert "paxx's own share is 45 ms" in note
     runs["`paxx --help`"] = [_run(wall=0.120)]
     assert startup.why_help_is_slow(runs) == []
+
+
+def test_the_suite_runs_at_least_five_rounds_unless_quick() -> None:
+    assert [pytest_plugin.suite_rounds(r) for r in (1, 2, 3, 5, 9)] == [1, 2, 5, 5, 9]
