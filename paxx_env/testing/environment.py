@@ -1,7 +1,8 @@
 """The environment a test run slices: the project found, its services up, the app's variables.
 
 Opened once per pytest process (each xdist worker opens its own), the first time a test asks
-for a paxx fixture, under the project's lock (as every paxx command on the project is), so
+for a paxx fixture (a Lookahead started with the session may have seen it up already, while
+pytest collected), under the project's lock (as every paxx command on the project is), so
 workers starting together queue behind one another: the first starts what is missing, the
 others find everything up. When everything is already up (`lastup.nothing_to_do`, the check
 behind a no-op `paxx up`) the variables are read from paxx's block of .env without loading the
@@ -11,9 +12,10 @@ of a service: Compose finds the project's containers by the project name in .env
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from paxx_env.errors import PaxxError, ServiceFailed, UsageError
 from paxx_env.paths import ENV_FILE, PAXX_TOML, PYPROJECT, find_root
@@ -72,7 +74,44 @@ class Environment:
         return None
 
 
-def open_environment(start: Path, bring_up: bool, timeout: float = UP_TIMEOUT) -> Environment:
+class Lookahead:
+    """Whether the project is already up, looked at in a thread while pytest collects.
+
+    The look is the one open_environment starts with (`_already_up`: files read, two docker
+    calls), so the first test that asks for a paxx fixture need not wait for it. It changes
+    nothing, does not wait for the project's lock (another paxx command holding it means no
+    answer), and any error means no answer: the fixture then takes the whole path itself.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._found: Environment | None = None
+        self._thread = threading.Thread(
+            target=self._look, args=(root,), name="paxx-lookahead", daemon=True
+        )
+        self._thread.start()
+
+    def _look(self, root: Path) -> None:
+        from paxx_env.fsio import exclusive_lock
+        from paxx_env.paths import project_lock_path
+
+        def busy(_holder: object) -> NoReturn:
+            raise PaxxError("the project's lock is held", "")
+
+        try:
+            with exclusive_lock(project_lock_path(root), on_wait=busy):
+                self._found = _already_up(root)
+        except Exception:  # the fixture's own path reports whatever it is
+            return
+
+    def found(self) -> Environment | None:
+        """The environment when it was up and unchanged, else None (waits for the look)."""
+        self._thread.join()
+        return self._found
+
+
+def open_environment(
+    start: Path, bring_up: bool, timeout: float = UP_TIMEOUT, lookahead: Lookahead | None = None
+) -> Environment:
     """Find the project at or above `start`, bring it up (or check that it is), read it."""
     from paxx_env.fsio import exclusive_lock
     from paxx_env.paths import project_lock_path
@@ -85,6 +124,9 @@ def open_environment(start: Path, bring_up: bool, timeout: float = UP_TIMEOUT) -
             "no paxx project to test against",
             "run pytest in the project's folder, or name it with --paxx-project DIR",
         )
+    seen = lookahead.found() if lookahead is not None else None
+    if seen is not None and seen.root == root:
+        return seen
     with exclusive_lock(project_lock_path(root), hint=state_home_hint()):
         found = _already_up(root)
         if found is not None:

@@ -1,11 +1,14 @@
 """pytest plugin `paxx`: every test gets its own slice of the project's running environment.
 
 pytest loads this module in every run of a Python environment where paxx is installed (the
-`pytest11` entry point), so it stays inert and cheap: at import it needs only pytest and
-paxx_env.errors, and nothing happens until a test asks for a paxx fixture. Then the project
-is found (pytest's rootdir, or --paxx-project) and brought up once per process; each fixture
-makes its slice before the test and removes it after. Errors are paxx's two lines, without a
-traceback. `pytest -p no:paxx` switches the plugin off. See docs/testing.md.
+`pytest11` entry point), so it stays cheap: at import it needs only pytest and
+paxx_env.errors, and it changes nothing until a test asks for a paxx fixture. When the
+session starts in a folder paxx has synced (pytest's rootdir, or --paxx-project), a thread
+looks whether its services are up while pytest collects (environment.Lookahead: files read,
+two docker calls). The first paxx fixture brings the project up when it is not, once per
+process; each fixture makes its slice before the test and removes it after. Errors are
+paxx's two lines, without a traceback. `pytest -p no:paxx` switches the plugin off. See
+docs/testing.md.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from paxx_env.errors import PaxxError
 
 if TYPE_CHECKING:
     from paxx_env.testing.buckets import Buckets
-    from paxx_env.testing.environment import Environment
+    from paxx_env.testing.environment import Environment, Lookahead
     from paxx_env.testing.indexes import Indexes
     from paxx_env.testing.keyvalue import RedisLease
     from paxx_env.testing.mailbox import Mailbox
@@ -57,6 +60,28 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 #: In xdist's controller: the run id its workers got.
 CONTROLLER = pytest.StashKey[str]()
+#: The look at the project started with the session (environment.Lookahead).
+LOOKAHEAD: pytest.StashKey[Lookahead] = pytest.StashKey()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Look whether the project is up while pytest collects (not in xdist's controller)."""
+    config = session.config
+    if config.option.collectonly or config.pluginmanager.has_plugin("dsession"):
+        return
+    from paxx_env.paths import STATE_FILE, find_root
+
+    root = find_root(start_folder(config))
+    if root is None or not (root / STATE_FILE).is_file():
+        return  # not a project paxx has synced: nothing to look at, nothing more to load
+    from paxx_env.testing.environment import Lookahead
+
+    config.stash[LOOKAHEAD] = Lookahead(root)
+
+
+def start_folder(config: pytest.Config) -> Path:
+    """Where the project is looked for: --paxx-project, else pytest's rootdir."""
+    return Path(config.getoption("paxx_project") or config.rootpath).resolve()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -119,9 +144,11 @@ def _paxx_environment(request: pytest.FixtureRequest) -> Environment:
     from paxx_env.testing.environment import open_environment
 
     config = request.config
-    start = Path(config.getoption("paxx_project") or config.rootpath).resolve()
+    bring_up = not config.getoption("paxx_no_up")
     try:
-        return open_environment(start, bring_up=not config.getoption("paxx_no_up"))
+        return open_environment(
+            start_folder(config), bring_up, lookahead=config.stash.get(LOOKAHEAD, None)
+        )
     except PaxxError as error:
         fail(error)
 

@@ -26,6 +26,7 @@ import redis
 
 from conftest import Result, Runner, run_pytest
 from live.conftest import env_of
+from paxx_env.testing.environment import Lookahead
 
 FEATURES = ("db", "vector", "cache", "storage", "email", "search", "tracing")
 
@@ -375,6 +376,19 @@ def test_workers_starting_together_bring_the_project_up_once(
 
     again = run_pytest(root, "-q", "--paxx-no-up", "-k", "redis", "tests")
     assert again.code == 0, again.output
+
+
+def test_the_look_at_session_start_finds_the_project_up_and_only_then(
+    live: Callable[..., Path], paxx: Runner
+) -> None:
+    root = live("look", "cache")
+    assert Lookahead(root).found() is None  # synced, not started
+    assert paxx(root, "up").code == 0
+    seen = Lookahead(root).found()
+    assert seen is not None and seen.root == root
+    assert seen.variables == _variables(paxx, root)
+    assert paxx(root, "down").code == 0
+    assert Lookahead(root).found() is None  # the containers are gone: the fixture starts them
 
 
 def _containers(root: Path) -> list[str]:

@@ -15,7 +15,9 @@ import pytest
 
 from conftest import Runner, make_project, run_cli, run_pytest, tree_checksum
 from paxx_env.catalog import load_catalog
-from paxx_env.testing.environment import suggestion
+from paxx_env.fsio import exclusive_lock
+from paxx_env.paths import project_lock_path
+from paxx_env.testing.environment import Lookahead, suggestion
 from paxx_env.testing.keyvalue import database_of, with_database
 from paxx_env.testing.mailbox import sender_for
 from paxx_env.testing.pgadmin import database_url, quoted
@@ -33,8 +35,8 @@ def test_nothing_of_paxx_is_loaded_but_the_plugin(pytestconfig):
     assert pytestconfig.pluginmanager.has_plugin("paxx")
     loaded = sorted(m for m in sys.modules if m.startswith("paxx_env"))
     assert loaded == [
-        "paxx_env", "paxx_env.errors", "paxx_env.testing", "paxx_env.testing.hookspecs",
-        "paxx_env.testing.plugin",
+        "paxx_env", "paxx_env.errors", "paxx_env.paths", "paxx_env.testing",
+        "paxx_env.testing.hookspecs", "paxx_env.testing.plugin",
     ], loaded
     heavy = [m for m in ("pydantic", "jinja2", "yaml", "tomlkit", "python_on_whales", "asyncpg")
              if m in sys.modules]
@@ -280,3 +282,18 @@ def test_spans_are_read_from_jaegers_answer() -> None:
         30,
     )
     assert (child.parent_id, child.attributes) == ("a", {"k": "v"})
+
+
+def test_the_look_at_session_start_gives_no_answer_rather_than_wait_or_fail(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another paxx command holding the project's lock, or an engine that does not answer:
+    no answer (the first fixture then takes the whole path and reports what is wrong)."""
+    root = _declared(project, "cache")
+    with exclusive_lock(project_lock_path(root)):
+        look = Lookahead(root)
+        look._thread.join(timeout=10)
+        assert not look._thread.is_alive(), "the look waits for the lock"
+        assert look.found() is None
+    monkeypatch.setenv("DOCKER_HOST", NOWHERE)  # the look reaches the engine: none answers
+    assert Lookahead(root).found() is None
