@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from paxx_env.engine.containers import ContainerState
     from paxx_env.lastup import FirstLook
     from paxx_env.state import State
 
@@ -103,7 +104,7 @@ def _up(folder: str) -> int | None:
             looked = _first_look(root)
             state = _start_quickly(root, looked) if looked.services is None else None
         if looked.services is not None:
-            return _already_up(root, looked.services)
+            return _already_up(root, looked)
         if state is None:
             return None
         from paxx_env.report import project_report
@@ -166,14 +167,16 @@ def _first_look(root: Path) -> FirstLook:
         return FirstLook()
 
 
-def _already_up(root: Path, services: list[str]) -> int:
+def _already_up(root: Path, looked: FirstLook) -> int:
+    """Say every service is up; the status table reuses the containers the first look listed."""
+    services = looked.services or []
     width = max(len(s) for s in services)
     for service in services:
         sys.stderr.write(f"{service:<{width}}  already up\n")
-    return _status(str(root), json_output=False)
+    return _status(str(root), json_output=False, listed=looked.containers)
 
 
-def _status(folder: str, json_output: bool) -> int:
+def _status(folder: str, json_output: bool, listed: list[ContainerState] | None = None) -> int:
     import signal
     from pathlib import Path
 
@@ -199,7 +202,7 @@ def _status(folder: str, json_output: bool) -> int:
         from paxx_env.report import project_report
         from paxx_env.ui import print_status
 
-        print_status(project_report(root), json_output)
+        print_status(project_report(root, listed=listed), json_output)
     except PaxxError as error:
         report(error)
         return error.exit_code

@@ -12,7 +12,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +96,8 @@ def _remove_stale(folders: set[Path]) -> None:
 
 
 def _stage(target: Path, change: Change) -> Path:
+    import tempfile  # only when writing: `paxx up` with nothing to do, and status, read only
+
     descriptor, name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".paxx-tmp", dir=target.parent
     )

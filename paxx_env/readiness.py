@@ -28,6 +28,7 @@ from paxx_env.engine.containers import (
     project_containers,
     run_health_check,
 )
+from paxx_env.engine.events import Changes
 from paxx_env.errors import Interrupted, ServiceFailed
 from paxx_env.hostprobe import Attempt
 
@@ -37,8 +38,10 @@ POLL_SECONDS = 0.05
 HOST_PAUSE = 0.05
 #: How often Docker's view is read: often where it decides readiness, seldom where it only
 #: catches a container that exits (each `docker inspect` is a CLI process the services'
-#: start has to share the CPU with).
-INSPECT_SECONDS = {"health": 0.25, "exec": 0.5, "host": 1.0}
+#: start has to share the CPU with). Where host probes decide, `docker events` says when a
+#: container exits or Docker's health check changes its verdict, and Docker's view is read
+#: then; the slow round only covers what that stream may miss.
+INSPECT_SECONDS = {"health": 0.25, "exec": 0.5, "host": 5.0}
 #: `docker exec` probes: the first at once, then a pause growing to this.
 MAX_EXEC_PAUSE = 0.5
 EXEC_TIMEOUT = 5.0
@@ -160,6 +163,7 @@ def wait_until_healthy(
     """
     watch = _Watch(set(services), started, exec_probe, host or HostProbes({}))
     watch.host.start(services)
+    changes = Changes(stack.name) if any(watch.how(s) == "host" for s in services) else None
     found = project_containers(stack.name, paxx_only=False)
     ids = {c.service: c.id for c in found}
     states = {c.service: c for c in found}
@@ -169,7 +173,8 @@ def wait_until_healthy(
         while watch.pending:
             now = time.monotonic()
             every = min(INSPECT_SECONDS[watch.how(s)] for s in watch.pending)
-            if now - inspected >= every:
+            changed = changes.take() if changes else set()
+            if now - inspected >= every or any(ids.get(s) in changed for s in watch.pending):
                 found = inspect_containers([ids[s] for s in watch.pending if s in ids])
                 states, inspected = {c.service: c for c in found}, now
             # Those that answered first are reported first.
@@ -187,6 +192,8 @@ def wait_until_healthy(
     finally:
         watch.stop.set()
         watch.host.stop()
+        if changes:
+            changes.close()
         pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -13,7 +13,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxx_env.engine.containers import ContainerRow, list_project, project_containers
+from paxx_env.engine.containers import (
+    ContainerRow,
+    ContainerState,
+    list_project,
+    project_containers,
+    rows_of,
+)
 from paxx_env.engine.forward import forward_alive
 from paxx_env.engine.images import familiar, repo_digests
 from paxx_env.engine.target import EngineTarget
@@ -145,14 +151,20 @@ class ProjectStatus:
 
 
 def project_report(
-    root: Path, state: State | None = None, env_hash: str = "", details: bool = False
+    root: Path,
+    state: State | None = None,
+    env_hash: str = "",
+    details: bool = False,
+    listed: list[ContainerState] | None = None,
 ) -> ProjectStatus:
     """The report of the project at `root`.
 
     `state` is state.json when the caller has read it; `env_hash` the current environment
     hash when the caller knows it (it has just rendered), else it is computed from disk.
     With `details`, the engine is also asked for the digests of images paxx.lock does not
-    pin and for the health-check output of unhealthy services (see add_details).
+    pin and for the health-check output of unhealthy services (see add_details). `listed`:
+    every container of the project, when the caller has just inspected them (a `paxx up`
+    with nothing to do); the engine is not asked again.
     """
     state = state if state is not None else load_state(root)
     if not state.project:
@@ -169,7 +181,7 @@ def project_report(
         drift.lock = [error.message]
     last = LastUp.load(root)
     bind_engine(root, last)
-    report = project_status(state, last, drift)
+    report = project_status(state, last, drift, None if listed is None else rows_of(listed))
     report.engine = _engine_status(last)
     if details:
         add_details(report)
@@ -205,13 +217,21 @@ def _engine_status(last: LastUp) -> EngineStatus | None:
     return engine
 
 
-def project_status(state: State, last: LastUp, drift: Drift | None = None) -> ProjectStatus:
-    """Combine the declared services with what the engine reports.
+def project_status(
+    state: State,
+    last: LastUp,
+    drift: Drift | None = None,
+    rows: dict[str, ContainerRow] | None = None,
+) -> ProjectStatus:
+    """Combine the declared services with what the engine reports (`rows`, else one call).
 
     Docker's "starting" is reported as "healthy" for containers whose health check paxx ran
     successfully during the last `up` (`last`).
     """
-    containers = list_project(state.project) if state.project else {}
+    if rows is not None:
+        containers = dict(rows)
+    else:
+        containers = list_project(state.project) if state.project else {}
     drift = drift or Drift()
     for name, row in sorted(containers.items()):
         if state.env_hash and row.labels.get(HASH_LABEL) != state.env_hash:

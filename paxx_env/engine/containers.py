@@ -31,6 +31,9 @@ class ContainerState:
     health_output: str
     ports: tuple[tuple[str, int, int], ...]
     paxx_service: str
+    #: the image as the container was created from it (what `docker ps` shows)
+    image: str = ""
+    labels: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def parse_inspect(item: dict[str, Any]) -> ContainerState:
@@ -56,6 +59,8 @@ def parse_inspect(item: dict[str, Any]) -> ContainerState:
         health_output=(log_entries[-1].get("Output", "") if log_entries else "").strip(),
         ports=tuple(ports),
         paxx_service=labels.get(PAXX_LABEL, ""),
+        image=str(item.get("Config", {}).get("Image", "")),
+        labels={str(k): str(v) for k, v in labels.items()},
     )
 
 
@@ -140,6 +145,23 @@ def list_project(project_name: str) -> dict[str, ContainerRow]:
                 image=str(item.get("Image", "")),
                 labels=labels,
                 published=frozenset(_published(item.get("Ports", ""))),
+            )
+    return found
+
+
+def rows_of(listed: list[ContainerState]) -> dict[str, ContainerRow]:
+    """The rows list_project would give, from containers inspected already (no engine call)."""
+    found = {}
+    for container in listed:
+        if container.service and PAXX_LABEL in container.labels:
+            found[container.service] = ContainerRow(
+                service=container.service,
+                short_id=container.id[:12],
+                state=container.state,
+                health=container.health,
+                image=container.image,
+                labels=dict(container.labels),
+                published=frozenset((port, target) for _, port, target in container.ports),
             )
     return found
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from paxx_env.engine.containers import PROJECT_LABEL
 from paxx_env.engine.docker import DockerStream
 
@@ -28,3 +31,40 @@ def project_events(project_name: str) -> DockerStream:
     for event in STATUS_EVENTS:
         args += ["--filter", f"event={event}"]
     return DockerStream(args)
+
+
+class Changes:
+    """Which of a project's containers died or changed health, as the engine says it, live.
+
+    One `docker events` process for as long as it is open, instead of a `docker inspect`
+    every second: while services start, it sends nothing until one exits or Docker's health
+    check changes its verdict. `take` returns (and forgets) the ids seen since the last call.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        # From now on, as the engine's clock says: what happens while the command connects
+        # is sent too.
+        args = ["events", "--since", f"{time.time():.3f}", "--format", "{{.Actor.ID}}"]
+        args += ["--filter", "type=container"]
+        args += ["--filter", f"label={PROJECT_LABEL}={project_name}"]
+        args += ["--filter", "event=die", "--filter", "event=health_status"]
+        self._stream = DockerStream(args)
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def take(self) -> set[str]:
+        """The ids of the containers that died or changed health since the last call."""
+        with self._lock:
+            seen, self._seen = self._seen, set()
+        return seen
+
+    def close(self) -> None:
+        """End the `docker events` process."""
+        self._stream.close()
+
+    def _read(self) -> None:
+        for line in self._stream:
+            if line.strip():
+                with self._lock:
+                    self._seen.add(line.strip())

@@ -143,13 +143,22 @@ SLOW_SERVER = (
 )
 
 
-def slow_catalog(folder: Path, delay: float, path: str = "/ready") -> Path:
-    """A catalog of one service that answers HTTP `delay` s after its start, healthy at once."""
+#: A service that gives up 2 s after its start, before it ever answers.
+EXITING = "import sys, time\ntime.sleep({delay})\nprint('giving up', flush=True)\nsys.exit(3)\n"
+
+
+def slow_catalog(
+    folder: Path, delay: float, path: str = "/ready", program: str = SLOW_SERVER
+) -> Path:
+    """A catalog of one service that answers HTTP `delay` s after its start, healthy at once.
+
+    `program` replaces the HTTP server (a Python script; `{delay}` in it is the delay).
+    """
     (folder / "services").mkdir(parents=True)
     (folder / "profiles" / "slow").mkdir(parents=True)
     service = {
         "image": "axllent/mailpit:v1.27",
-        "entrypoint": ["python3", "-c", SLOW_SERVER.format(delay=delay)],
+        "entrypoint": ["python3", "-c", program.format(delay=delay)],
         "ports": ["127.0.0.1:${PAXX_SLOW_PORT}:8080"],
         "healthcheck": {"test": ["CMD", "true"]},
         "x-paxx": {
@@ -235,6 +244,23 @@ def test_a_service_healthy_for_docker_that_never_answers_here_fails_with_the_ans
     else:  # Docker's first check comes after 10 s: the timeout comes first
         assert error == "paxx: error: slow did not become healthy: not healthy after 15 s"
     assert f"127.0.0.1:{port} (GET /not-there → 200): HTTP 404 Not Found" in result.err
+
+
+def test_a_service_that_exits_while_up_waits_fails_with_its_exit_code_and_logs(
+    engine: str, live: Make, paxx: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The container exits before its probe ever answers: `docker events` says so (paxx reads
+    # Docker's view of a probed service only then, or every few seconds).
+    catalog = slow_catalog(tmp_path / "catalog", delay=2, program=EXITING)
+    monkeypatch.setenv("PAXX_CATALOG", str(catalog))
+    root = live("quits", "slow")
+    result = paxx(root, "up", "--timeout", "60")
+    assert result.code == 1
+    error = next(line for line in result.err.splitlines() if line.startswith("paxx: error:"))
+    assert error == "paxx: error: slow did not become healthy: exited with code 3"
+    assert re.search(r"^slow +failed after [\d.]+ s: exited with code 3$", result.err, re.M)
+    assert "last 50 log lines of slow:" in result.err
+    assert "giving up" in result.err
 
 
 def test_up_after_down_starts_without_rendering_and_a_change_renders_again(

@@ -206,13 +206,20 @@ def test_the_four_commands_through_the_installed_script(live: Make) -> None:
     assert "Deleted 1 volume(s)" in down.out
 
 
-def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(live: Make) -> None:
+def test_up_with_nothing_to_do_does_not_touch_compose_and_a_change_does(
+    live: Make, tmp_path: Path
+) -> None:
     root = live("noop", "cache")
     assert run_cli(root, "up").code == 0
-    again = run_cli(root, "up")
+    path, docker_runs = docker_that_records(tmp_path)
+    again = run_cli(root, "up", env=path)
     assert again.code == 0, again.output
     assert again.err == "valkey  already up\n"
     assert "valkey   cache (valkey)  running  healthy" in again.out
+    # Two engine calls: the first look lists and inspects the containers, and the status
+    # table is drawn from them; it is the table `paxx status` draws after its own listing.
+    assert [argv[:1] for argv in docker_runs()] == [["ps"], ["inspect"]]
+    assert again.out == run_cli(root, "status").out
     # A changed input (here the declaration) means real work again.
     pyproject = root / "pyproject.toml"
     pyproject.write_text(
