@@ -327,7 +327,8 @@ def why_not(cold: ColdRuns, engine: Engine, phases: list[tuple[str, float]]) -> 
             f"compose up -d` itself took {walls(cold.compose_detach).fmt()} alone; `paxx up` "
             f"exited {cell(cold.paxx_after_ready)} after the last service answered. The rest "
             "is the services answering later during `paxx up` than alone (*slower* in the table "
-            "below)."
+            "below). What would close it: a start that does not spend CPU beside the starting "
+            "services (see the CPU column and the next note), and Compose called sooner."
         )
     lags = {name: lag(cold, name) for name in sorted(PROBES)}
     known = {name: value for name, value in lags.items() if value is not None}
@@ -343,9 +344,11 @@ def why_not(cold: ColdRuns, engine: Engine, phases: list[tuple[str, float]]) -> 
             f"{cpu(cold.paxx).median:.2f} s of CPU with the commands it ran, `docker compose "
             f"up -d` alone {cpu(cold.compose_detach).median:.2f} s: the "
             f"{cpu(cold.paxx).median - cpu(cold.compose_detach).median:.2f} s more (paxx's "
-            "start, host probes, `docker inspect`, the progress display) run beside the "
-            "starting services on this machine's two cores. Fewer, later probes would trade "
-            "some of it against noticing readiness later."
+            "start, host probes, the docker commands it runs besides Compose's up, among them "
+            "`docker compose version`, three processes, and the progress display) run beside the "
+            "starting services on this machine's two cores. What would close it: fewer, later "
+            "probes (traded against noticing readiness later) and a Compose version check "
+            "that is not a process of its own on every cold start."
         )
     return notes
 
