@@ -72,9 +72,6 @@ class Databases:
         #: database -> the sessions PostgreSQL had counted for it then
         self._sessions: dict[str, int] = {}
         self._reference: asyncio.Future[Reference | None] | None = None
-        #: Clones under way (one at a time, see _top_up); set when the session ends.
-        self._cloning = 0
-        self._closing = False
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:
@@ -93,19 +90,9 @@ class Databases:
                 self._start(self._clone())
             await asyncio.wait(set(self._work), return_when=asyncio.FIRST_COMPLETED)
         name = self._ready.pop(0)
-        self._top_up()
-        return name
-
-    def _top_up(self) -> None:
-        """Start a clone when fewer than AHEAD databases are ready or on their way.
-
-        One clone at a time: two at once each take longer, and they slow the resets of the
-        databases tests hand back, which most tests can have first.
-        """
-        if self._closing or self._errors or self._cloning:
-            return
-        if len(self._ready) + len(self._work) < AHEAD:
+        while len(self._ready) + len(self._work) < AHEAD:
             self._start(self._clone())
+        return name
 
     async def _release(self, name: str) -> None:
         """Hand the database on as it is if nobody connected to it; else make it ready later.
@@ -128,7 +115,6 @@ class Databases:
         task = asyncio.ensure_future(work)
         self._work.add(task)
         task.add_done_callback(self._work.discard)
-        task.add_done_callback(lambda _: self._top_up())
 
     async def _clone(self) -> None:
         """Make one more clone of the template, on a connection of its own.
@@ -145,7 +131,6 @@ class Databases:
                 reference = self._reference
         name = f"{self._prefix}_db{next(self._count):05d}"
         template = quoted(self.template.name)
-        self._cloning += 1
         try:
             await self.admin.alone(f"CREATE DATABASE {quoted(name)} TEMPLATE {template}")
             self._points[name] = await self.admin.ask(POINT)
@@ -154,8 +139,6 @@ class Databases:
             if reference is not None:
                 reference.set_result(None)
             return
-        finally:
-            self._cloning -= 1
         if reference is not None:
             reference.set_result(await self._read_reference(name))
         self._ready.append(name)
@@ -250,7 +233,6 @@ class Databases:
             )
 
     async def _close(self, drop_template: bool) -> None:
-        self._closing = True
         while self._work:
             await asyncio.wait(set(self._work))
         for name in self._ready:
