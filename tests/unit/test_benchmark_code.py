@@ -546,3 +546,12 @@ def test_a_slow_help_is_set_against_the_interpreters_own_start() -> None:
 
 def test_the_suite_runs_at_least_five_rounds_unless_quick() -> None:
     assert [pytest_plugin.suite_rounds(r) for r in (1, 2, 3, 5, 9)] == [1, 2, 5, 5, 9]
+
+
+def test_a_slow_feature_add_is_split_into_imports_and_the_rest() -> None:
+    from paxxbench.measures import feature_add
+
+    packages = [("pydantic", 0.2), ("typer", 0.1), ("jinja2", 0.05), ("yaml", 0.01)]
+    (note,) = feature_add.why_not(1.12, 0.57, packages)
+    assert "It takes 1.12 s, of which 570 ms is imports (pydantic, typer, jinja2 take most)" in note
+    assert feature_add.why_not(0.9, 0.5, packages) == []
