@@ -163,13 +163,15 @@ def wait_until_healthy(
     """
     watch = _Watch(set(services), started, exec_probe, host or HostProbes({}))
     watch.host.start(services)
-    changes = Changes(stack.name) if any(watch.how(s) == "host" for s in services) else None
-    found = project_containers(stack.name, paxx_only=False)
-    ids = {c.service: c.id for c in found}
-    states = {c.service: c for c in found}
-    inspected = time.monotonic()
+    changes: Changes | None = None
     pool = ThreadPoolExecutor(max_workers=max(1, len(services)), thread_name_prefix="probe")
     try:
+        # Inside the try: an engine that fails here still gets its `docker events` ended.
+        changes = Changes(stack.name) if any(watch.how(s) == "host" for s in services) else None
+        found = project_containers(stack.name, paxx_only=False)
+        ids = {c.service: c.id for c in found}
+        states = {c.service: c for c in found}
+        inspected = time.monotonic()
         while watch.pending:
             now = time.monotonic()
             every = min(INSPECT_SECONDS[watch.how(s)] for s in watch.pending)
