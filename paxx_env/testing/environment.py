@@ -13,6 +13,7 @@ of a service: Compose finds the project's containers by the project name in .env
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Seconds to wait for the services to become healthy (`paxx up`'s default).
 UP_TIMEOUT = 180.0
+#: Seconds a Lookahead's answer is good for.
+LOOKAHEAD_FRESH = 10.0
 
 
 @dataclass
@@ -85,6 +88,7 @@ class Lookahead:
 
     def __init__(self, root: Path) -> None:
         self._found: Environment | None = None
+        self._when = 0.0
         self._thread = threading.Thread(
             target=self._look, args=(root,), name="paxx-lookahead", daemon=True
         )
@@ -100,12 +104,19 @@ class Lookahead:
         try:
             with exclusive_lock(project_lock_path(root), on_wait=busy):
                 self._found = _already_up(root)
+            self._when = time.monotonic()
         except Exception:  # the fixture's own path reports whatever it is
             return
 
     def found(self) -> Environment | None:
-        """The environment when it was up and unchanged, else None (waits for the look)."""
+        """The environment when it was up and unchanged, else None (waits for the look).
+
+        An answer older than LOOKAHEAD_FRESH is none: tests that use no paxx fixture may have
+        run for a while, and the project may have been stopped meanwhile.
+        """
         self._thread.join()
+        if time.monotonic() - self._when > LOOKAHEAD_FRESH:
+            return None
         return self._found
 
 

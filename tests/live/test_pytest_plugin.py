@@ -384,9 +384,12 @@ def test_the_look_at_session_start_finds_the_project_up_and_only_then(
     root = live("look", "cache")
     assert Lookahead(root).found() is None  # synced, not started
     assert paxx(root, "up").code == 0
-    seen = Lookahead(root).found()
+    look = Lookahead(root)
+    seen = look.found()
     assert seen is not None and seen.root == root
     assert seen.variables == _variables(paxx, root)
+    look._when -= 60  # an answer from a minute ago: the fixture looks again itself
+    assert look.found() is None
     assert paxx(root, "down").code == 0
     assert Lookahead(root).found() is None  # the containers are gone: the fixture starts them
 
