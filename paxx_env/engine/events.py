@@ -26,9 +26,14 @@ STATUS_EVENTS = (
 
 def project_events(project_name: str) -> DockerStream:
     """`docker events` for the project's containers: one JSON line per change, until closed."""
-    args = ["events", "--format", "{{json .}}", "--filter", "type=container"]
-    args += ["--filter", f"label={PROJECT_LABEL}={project_name}"]
-    for event in STATUS_EVENTS:
+    return _events(project_name, STATUS_EVENTS, "{{json .}}")
+
+
+def _events(project_name: str, events: tuple[str, ...], line: str, since: str = "") -> DockerStream:
+    """`docker events` of `events` on the project's containers, each printed as `line`."""
+    args = ["events", *(["--since", since] if since else []), "--format", line]
+    args += ["--filter", "type=container", "--filter", f"label={PROJECT_LABEL}={project_name}"]
+    for event in events:
         args += ["--filter", f"event={event}"]
     return DockerStream(args)
 
@@ -44,11 +49,8 @@ class Changes:
     def __init__(self, project_name: str) -> None:
         # From now on, as the engine's clock says: what happens while the command connects
         # is sent too.
-        args = ["events", "--since", f"{time.time():.3f}", "--format", "{{.Actor.ID}}"]
-        args += ["--filter", "type=container"]
-        args += ["--filter", f"label={PROJECT_LABEL}={project_name}"]
-        args += ["--filter", "event=die", "--filter", "event=health_status"]
-        self._stream = DockerStream(args)
+        since = f"{time.time():.3f}"
+        self._stream = _events(project_name, ("die", "health_status"), "{{.Actor.ID}}", since)
         self._seen: set[str] = set()
         self._lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()

@@ -24,9 +24,9 @@ from typing import Any
 
 from paxx_env.errors import PaxxError
 from paxx_env.testing.pgadmin import Admin, database_url, quoted
-from paxx_env.testing.reuse import POINT, Reference, read_reference, reset
+from paxx_env.testing.reuse import POINT, Reference, reset
 from paxx_env.testing.run import Run
-from paxx_env.testing.template import Prepare, Template, template_name
+from paxx_env.testing.template import Prepare, Template, reference_of, template_name
 
 #: The feature whose declaration puts the `vector` extension in the template.
 VECTOR_FEATURE = "vector"
@@ -144,16 +144,14 @@ class Databases:
         self._ready.append(name)
 
     async def _read_reference(self, name: str) -> Reference | None:
-        """The reference, or None (then no database is reused: each is dropped and cloned)."""
+        """The reference read from the clone `name`, whose session count it then notes."""
+        found = await reference_of(self.admin, name)
+        if found is None:
+            return None
         try:
-            connection = await self.admin.asyncpg.connect(database_url(self.admin.url, name))
-            try:
-                found: Reference | None = await read_reference(connection)
-            finally:
-                await connection.close()
             self._sessions[name] = await self._settled(name)
         except (self.admin.asyncpg.PostgresError, OSError, TimeoutError):
-            return None  # e.g. a table the role may not read
+            return None
         return found
 
     async def _renew(self, name: str) -> None:

@@ -78,7 +78,7 @@ class Template:
         for result in prepare(database_url(self.admin.url, self.name)):
             if inspect.isawaitable(result):
                 _await_elsewhere(result)
-        self.reference = self.admin.run(self._read_reference())
+        self.reference = self.admin.run(reference_of(self.admin, self.name))
         # No connection to the template from now on: cloning needs it idle.
         name = quoted(self.name)
         self.admin.run(
@@ -91,24 +91,29 @@ class Template:
             )
         )
 
-    async def _read_reference(self) -> Reference | None:
-        """The reference, or None (e.g. a table the role may not read: see postgres.py)."""
-        try:
-            connection = await self.admin.asyncpg.connect(database_url(self.admin.url, self.name))
-            try:
-                found: Reference = await read_reference(connection)
-            finally:
-                await connection.close()
-        except (self.admin.asyncpg.PostgresError, OSError):
-            return None
-        return found
-
     async def drop(self) -> None:
         """On the admin loop: drop the template, if it exists."""
         exists = await self.admin.value("SELECT 1 FROM pg_database WHERE datname = $1", self.name)
         if exists:
             await self.admin.value(f"ALTER DATABASE {quoted(self.name)} WITH IS_TEMPLATE false")
             await self.admin.value(f"DROP DATABASE IF EXISTS {quoted(self.name)} WITH (FORCE)")
+
+
+async def reference_of(admin: Admin, name: str) -> Reference | None:
+    """On the admin loop: the reference (reuse.py) read from the database `name`.
+
+    On a connection of its own. None when it cannot be read (e.g. a table the role may not
+    read): then no database is reused, each is dropped and cloned.
+    """
+    try:
+        connection = await admin.asyncpg.connect(database_url(admin.url, name))
+        try:
+            found: Reference = await read_reference(connection)
+        finally:
+            await connection.close()
+    except (admin.asyncpg.PostgresError, OSError):
+        return None
+    return found
 
 
 def drop_noted_template(run_id: str) -> None:
