@@ -29,11 +29,12 @@ from typing import Any
 #: The next transaction id, as a 32-bit id (the form `xmin` has).
 POINT = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296"
 
-#: Whether a row's xmin ($1 is the point) was written from the point on. Ids wrap around at
-#: 2^32 and compare modulo it; ids 0-2 are PostgreSQL's own (frozen, bootstrap).
-FRESH = (
-    "xmin::text::bigint >= 3 AND ((xmin::text::bigint - $1 + 4294967296) % 4294967296) < 2147483648"
-)
+#: Whether a row's xmin was written from the point ($1) on. age() counts back from the next
+#: transaction id, the same for every call in a query, and handles the wrap-around at 2^32;
+#: it gives PostgreSQL's own ids (frozen, bootstrap) the largest age. A row is fresh when it
+#: is younger than the point, or as old: 0 < age(xmin) <= age(point). Cheaper per row than
+#: comparing the ids as numbers (a text cast each).
+FRESH = "age(xmin) <= age($1::bigint::text::xid)"
 
 #: The catalogs of this database (not the shared ones), but the planner's statistics.
 CATALOGS = """
