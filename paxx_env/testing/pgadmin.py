@@ -103,6 +103,12 @@ class Admin:
         async with self._probe_lock:
             return await self._probe.fetchval(sql, *args)
 
+    async def rows(self, sql: str, *args: object) -> list[Any]:
+        """On the loop: a quick query on the second connection, all its rows."""
+        assert self._probe_lock is not None
+        async with self._probe_lock:
+            return list(await self._probe.fetch(sql, *args))
+
     async def alone(self, sql: str) -> None:
         """On the loop: run one statement on a connection of its own, beside the others."""
         await self._execute(self.url, sql)

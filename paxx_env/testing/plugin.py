@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from paxx_env.testing.buckets import Buckets
     from paxx_env.testing.environment import Environment, Lookahead
     from paxx_env.testing.indexes import Indexes
+    from paxx_env.testing.kept import Keep
     from paxx_env.testing.keyvalue import RedisLease
     from paxx_env.testing.mailbox import Mailbox
     from paxx_env.testing.postgres import Databases
@@ -42,6 +43,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         default=None,
         help="the paxx project whose services the tests use (default: pytest's rootdir)",
+    )
+    group.addoption(
+        "--paxx-reuse-db",
+        action="store_true",
+        default=False,
+        help="keep the template database and spare copies of it for the next run (made "
+        "again when the preparation hook, the Alembic migrations or paxx_reuse_db_inputs "
+        "change); also the paxx_reuse_db ini option",
+    )
+    group.addoption(
+        "--paxx-create-db",
+        action="store_true",
+        default=False,
+        help="make the kept template again in this run, and keep it (after a change "
+        "--paxx-reuse-db does not see)",
+    )
+    parser.addini(
+        "paxx_reuse_db", "keep the template database between runs (--paxx-reuse-db)", "bool"
+    )
+    parser.addini(
+        "paxx_reuse_db_inputs",
+        "files and folders the kept template is made from, besides the hook and Alembic's",
+        "paths",
     )
     group.addoption(
         "--paxx-no-up",
@@ -198,10 +222,24 @@ def _paxx_databases(
     with reported():
         url = _paxx_environment.need("DATABASE_URL", "paxx_db_url", "a PostgreSQL database")
         vector = VECTOR_FEATURE in _paxx_environment.features
-        databases = open_databases(url, _paxx_run, vector, prepare, is_worker(config))
+        keep = kept_template(config, _paxx_environment.root, _paxx_run, vector)
+        databases = open_databases(url, _paxx_run, vector, prepare, is_worker(config), keep)
     yield databases
     with reported():
         databases.close(drop_template=not is_worker(config))
+
+
+def kept_template(config: pytest.Config, root: Path, run: Run, vector: bool) -> Keep | None:
+    """With --paxx-reuse-db (or the ini option, or --paxx-create-db): the kept template."""
+    create = bool(config.getoption("paxx_create_db"))
+    if not (create or config.getoption("paxx_reuse_db") or config.getini("paxx_reuse_db")):
+        return None
+    from paxx_env.testing.kept import Keep, template_key
+
+    hooks = [i.function for i in config.hook.pytest_paxx_prepare_database.get_hookimpls()]
+    named = [str(path) for path in config.getini("paxx_reuse_db_inputs")]
+    key = template_key(hooks, vector, root, named)
+    return Keep(key, run.id if create else None)
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ each test. After the test, in the background, the database is made ready again:
 
 Sessions a test left open are ended first, as `DROP DATABASE ... WITH (FORCE)` would. The
 session drops every database it made when it ends (template.py makes and drops the template).
+With --paxx-reuse-db, a spare kept by an earlier run takes the place of a clone, and the
+databases ready at the end are kept as spares for the next run (kept.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from paxx_env.errors import PaxxError
+from paxx_env.testing.kept import MAX_SPARES, Keep, claim, keep_spare, named
 from paxx_env.testing.pgadmin import Admin, database_url, quoted
 from paxx_env.testing.reuse import POINT, Reference, reset
 from paxx_env.testing.run import Run
@@ -72,6 +75,9 @@ class Databases:
         #: database -> the sessions PostgreSQL had counted for it then
         self._sessions: dict[str, int] = {}
         self._reference: asyncio.Future[Reference | None] | None = None
+        #: With reuse on: the kept template's spares not yet tried (read at the first clone).
+        self._spares: list[str] | None = None
+        self._claiming = asyncio.Lock()
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:
@@ -132,7 +138,8 @@ class Databases:
         name = f"{self._prefix}_db{next(self._count):05d}"
         template = quoted(self.template.name)
         try:
-            await self.admin.alone(f"CREATE DATABASE {quoted(name)} TEMPLATE {template}")
+            if not await self._claimed(name):
+                await self.admin.alone(f"CREATE DATABASE {quoted(name)} TEMPLATE {template}")
             self._points[name] = await self.admin.ask(POINT)
         except Exception as error:
             self._errors.append(error)
@@ -142,6 +149,21 @@ class Databases:
         if reference is not None:
             reference.set_result(await self._read_reference(name))
         self._ready.append(name)
+
+    async def _claimed(self, name: str) -> bool:
+        """With reuse on: whether a spare of the kept template (kept.py) is now `name`."""
+        keep = self.template.keep
+        if keep is None:
+            return False
+        async with self._claiming:  # the clones made ahead ask at the same time
+            if self._spares is None:
+                self._spares = await named(self.admin, keep.spare_prefix)
+            while self._spares:
+                sessions = await claim(self.admin, self._spares.pop(0), name)
+                if sessions is not None:
+                    self._sessions[name] = sessions
+                    return True
+        return False
 
     async def _read_reference(self, name: str) -> Reference | None:
         """The reference read from the clone `name`, whose session count it then notes."""
@@ -218,6 +240,13 @@ class Databases:
         except Exception as error:  # reported when the session ends
             self._failed.append(f"{name} ({error})")
 
+    async def _keep(self, keep: Keep, name: str) -> None:
+        """Keep a ready database as a spare for a later run; drop it if that fails."""
+        try:
+            await keep_spare(self.admin, keep, name)
+        except Exception:  # whatever went wrong, the database is not left under this run's name
+            await self._drop(name)
+
     def close(self, drop_template: bool) -> None:
         """Drop every database made here (and the template when asked)."""
         try:
@@ -233,25 +262,35 @@ class Databases:
     async def _close(self, drop_template: bool) -> None:
         while self._work:
             await asyncio.wait(set(self._work))
+        keep = self.template.keep
+        room = 0
+        if keep is not None and self._ready:
+            room = MAX_SPARES - len(await named(self.admin, keep.spare_prefix))
         for name in self._ready:
-            self._later(self._drop(name))
+            if keep is not None and room > 0:
+                room -= 1
+                self._later(self._keep(keep, name))
+            else:
+                self._later(self._drop(name))
         self._ready.clear()
-        if drop_template and self.template.made_here:
+        if drop_template and self.template.made_here and keep is None:
             # Beside the clones' drops: dropping the template only needs none to be cloning.
             self._later(self.template.drop())
         while self._drops:
             await asyncio.gather(*list(self._drops))
 
 
-def open_databases(url: str, run: Run, vector: bool, prepare: Prepare, worker: bool) -> Databases:
-    """Connect to PostgreSQL and make sure the run's template is ready.
+def open_databases(
+    url: str, run: Run, vector: bool, prepare: Prepare, worker: bool, keep: Keep | None = None
+) -> Databases:
+    """Connect to PostgreSQL and make sure the run's template (or the kept one) is ready.
 
-    `worker`: this is an xdist worker, which leaves the template to the controller.
+    `worker`: this is an xdist worker, which leaves the run's template to the controller.
     """
     admin = Admin(url)
-    template = Template(admin, template_name(run.id))
+    template = Template(admin, template_name(run.id), keep)
     try:
-        template.make(vector, prepare, run.id if worker else None)
+        template.make(vector, prepare, run.id if worker and keep is None else None)
     except BaseException:
         admin.close()
         raise

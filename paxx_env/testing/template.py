@@ -7,7 +7,9 @@ extension when that feature is declared), calls the `pytest_paxx_prepare_databas
 back to) and closes it to connections. Other xdist workers wait on the lock and
 find it ready, so no two prepare it at once. Without xdist the session drops it at the end;
 under xdist the controller does, after every worker is done (the worker that made it leaves
-a note, see run.py).
+a note, see run.py). With --paxx-reuse-db the template is the kept one (kept.py): named after
+what it is made from, made only when missing (or, with --paxx-create-db, once per run), and
+never dropped by a session.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from paxx_env.testing.kept import Keep, forget_other_keys
 from paxx_env.testing.pgadmin import Admin, database_url, quoted
 from paxx_env.testing.reuse import Reference, read_reference
 from paxx_env.testing.run import forget_note, leave_note, read_note
@@ -32,11 +35,12 @@ def template_name(run_id: str) -> str:
 
 
 class Template:
-    """The run's template database, as this process knows it."""
+    """The run's template database (or the kept one, kept.py), as this process knows it."""
 
-    def __init__(self, admin: Admin, name: str) -> None:
+    def __init__(self, admin: Admin, name: str, keep: Keep | None = None) -> None:
         self.admin = admin
-        self.name = name
+        self.keep = keep
+        self.name = keep.template if keep is not None else name
         #: Whether this process made it (and so must see that it is dropped).
         self.made_here = False
         #: Read from the template when this process made it; else read from the first clone.
@@ -54,12 +58,17 @@ class Template:
                     "SELECT NOT datallowconn FROM pg_database WHERE datname = $1", self.name
                 )
             )
-            if ready:
+            if ready and not run(self._to_make_anew()):
                 return
-            if ready is not None:  # left half-made by a process whose preparation failed
+            if ready is not None:  # half-made by a process whose preparation failed, or stale
                 run(self.drop())
+            if self.keep is not None:
+                run(forget_other_keys(self.admin, self.keep))
             run(self.admin.value(f"CREATE DATABASE {quoted(self.name)}"))
             self.made_here = True
+            if self.keep is not None and self.keep.create_for_run is not None:
+                made_by = f"paxx run {self.keep.create_for_run}"
+                run(self.admin.value(f"COMMENT ON DATABASE {quoted(self.name)} IS '{made_by}'"))
             if note_run is not None:
                 leave_note(note_run, {"url": self.admin.url, "template": self.name})
             try:
@@ -69,6 +78,16 @@ class Template:
                 raise
         finally:
             run(self.admin.value("SELECT pg_advisory_unlock($1)", key))
+
+    async def _to_make_anew(self) -> bool:
+        """--paxx-create-db: whether the kept template is older than this run."""
+        if self.keep is None or self.keep.create_for_run is None:
+            return False
+        comment = await self.admin.value(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            self.name,
+        )
+        return bool(comment != f"paxx run {self.keep.create_for_run}")
 
     def _prepare(self, vector: bool, prepare: Prepare) -> None:
         if vector:

@@ -474,22 +474,30 @@ def test_the_plugins_section_judges_its_targets_and_says_why_not() -> None:
     }
     walls = {
         pytest_plugin.PLUGIN: stats.Stats([6.0, 7.0]),
+        pytest_plugin.KEPT_PLUGIN: stats.Stats([5.5]),
         pytest_plugin.TESTCONTAINERS: stats.Stats([10.0, 11.0]),
         pytest_plugin.SHARED: stats.Stats([5.0]),
     }
     section = pytest_plugin.plugin_section([], medians, [], walls, 15)
     assert [(t.measured, t.met) for t in section.targets] == [
+        ("5.50 s vs 10.50 s (10.00 s–11.00 s) = 0.52 ×", False),
         ("6.50 s (6.00 s–7.00 s) vs 10.50 s (10.00 s–11.00 s) = 0.62 ×", False),
         ("120.0 ms", False),
     ]
-    assert len(section.notes) == 2 and "tests of 100 ms: 2.0 ms" in section.notes[0]
+    assert len(section.notes) == 3 and "tests of 100 ms: 2.0 ms" in section.notes[0]
     assert "a new clone of the template (250.0 ms)" in section.notes[0]
     assert "take 0.48 × testcontainers-python's time" in section.notes[1]
-    assert "The plugin takes 1.30 × the floor" in section.notes[1]
+    assert "The plugin takes 1.30 × that floor" in section.notes[1]
+    assert "it takes 1.10 × the floor and 0.52 × testcontainers-python" in section.notes[1]
+    assert "It takes 1.10 × the same tests on one shared database" in section.notes[2]
+    walls[pytest_plugin.KEPT_PLUGIN] = stats.Stats([4.5])
+    kept_met = pytest_plugin.plugin_section([], medians, [], walls, 15)
+    assert [t.met for t in kept_met.targets] == [True, False, False]
+    assert len(kept_met.notes) == 2 and "0.43 × testcontainers-python" in kept_met.notes[1]
     fast = {pytest_plugin.DATABASE: 0.040}
     walls[pytest_plugin.PLUGIN] = stats.Stats([4.0])
     met = pytest_plugin.plugin_section([], fast, [], walls, 15)
-    assert [t.met for t in met.targets] == [True, True] and met.notes == []
+    assert [t.met for t in met.targets] == [True, True, True] and met.notes == []
 
 
 def test_the_cold_start_compares_services_from_their_containers_start_and_says_why_not() -> None:

@@ -173,6 +173,9 @@ def test_the_help_lists_the_options(tmp_path: Path, paxx: Runner) -> None:
     result = run_pytest(tmp_path, "--help")
     assert "--paxx-project=DIR" in result.out
     assert "--paxx-no-up" in result.out
+    assert "--paxx-reuse-db" in result.out
+    assert "--paxx-create-db" in result.out
+    assert "paxx_reuse_db_inputs" in result.out
 
 
 # ----------------------------------------------------------------------------- names
