@@ -33,6 +33,9 @@ DATABASE = "`paxx_db_url`, the test writes a row"
 AHEAD = "`paxx_db_url`, tests of 100 ms that write a row"
 KEPT = "`paxx_db_url`, never connected to (kept for the next test)"
 ALTERED = "`paxx_db_url`, the test adds a column (dropped, a new clone)"
+KEPT_WRITE = "`paxx_db_url` with `--paxx-reuse-db`, the test writes a row (a run after the first)"
+#: The rows run with more pytest arguments; each gets one untimed run before.
+ARGS = {KEPT_WRITE: ["--paxx-reuse-db"]}
 WRITE = "asyncio.run(write(paxx_db_url))"
 OTHERS = [
     "paxx_redis_url",
@@ -50,6 +53,7 @@ COSTS = {
     AHEAD: ("paxx_db_url", f"time.sleep(0.1); {WRITE}"),
     KEPT: ("paxx_db_url", "pass"),
     ALTERED: ("paxx_db_url", "asyncio.run(alter(paxx_db_url))"),
+    KEPT_WRITE: ("paxx_db_url", WRITE),
 }
 TESTCONTAINERS = "testcontainers-python"
 SHARED = "one shared database, truncation"
@@ -102,7 +106,11 @@ def measure_costs(
     rows, medians = [], {}
     for label, (fixture, body) in COSTS.items():
         (folder / "test_cost.py").write_text(suites.cost_tests(fixture, body, count))
-        pytest_in(bench, stack, folder, f"--paxx-project={stack.folder}", BENCH_TIMES=str(times))
+        args = [f"--paxx-project={stack.folder}", *ARGS.get(label, [])]
+        if label in ARGS:
+            pytest_in(bench, stack, folder, *args, BENCH_TIMES=str(times))
+            per_test(times)  # the untimed run: its files go
+        pytest_in(bench, stack, folder, *args, BENCH_TIMES=str(times))
         values, first = per_test(times)
         medians[label] = statistics.median(values)
         rows.append([label, spread(values), fmt(first, "s")])
@@ -295,7 +303,8 @@ def costs_text(rows: list[list[str]], count: int) -> list[str]:
         "measures it around pytest's own, given as median (10th–90th percentile). The first "
         "test opens the session (finds the project, sees it is up, makes the template or the "
         "lease, loads the client library): its time is apart, and the last test, whose "
-        "teardown closes the session, is left out.",
+        "teardown closes the session, is left out. The row with `--paxx-reuse-db` is the run "
+        "after an untimed one that kept the template and its spares.",
         table(["fixture", "each test: setup + teardown", "the first test"], rows),
     ]
 
