@@ -119,16 +119,25 @@ async def claim(admin: Admin, spare: str, name: str) -> int | None:
     None when another process took it first, or somebody connected to it since it was kept
     (then it is dropped).
     """
+    kept_with = spare.rsplit("_", 2)[-2]
+    if str(await admin.ask(SESSIONS, spare)) != kept_with:
+        await _drop_quietly(admin, spare)  # under its own name: `name` stays free
+        return None
     try:
         await admin.value(f"ALTER DATABASE {quoted(spare)} RENAME TO {quoted(name)}")
     except admin.asyncpg.PostgresError:
         return None  # taken, or somebody is connected to it
     sessions = await admin.ask(SESSIONS, name)
-    if str(sessions) != spare.rsplit("_", 2)[-2]:
-        with contextlib.suppress(admin.asyncpg.PostgresError):  # else left for `paxx down -v`
-            await admin.alone(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
+    if str(sessions) != kept_with:  # somebody came and went between the look and the rename
+        await _drop_quietly(admin, name)
         return None
     return int(sessions)
+
+
+async def _drop_quietly(admin: Admin, name: str) -> None:
+    """Drop a database nobody is to use; a refusal leaves it for `paxx down --volumes`."""
+    with contextlib.suppress(admin.asyncpg.PostgresError):
+        await admin.alone(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
 
 
 async def keep_spare(admin: Admin, keep: Keep, name: str) -> None:
