@@ -35,7 +35,6 @@ PREFIX = "paxx_keep_"
 MAX_SPARES = 8
 #: Bumped when what a kept template holds changes meaning (a paxx upgrade then makes a new one).
 FORMAT = "1"
-SESSIONS = "SELECT sessions FROM pg_stat_database WHERE datname = $1"
 NAMED = "SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1 ORDER BY datname"
 
 
@@ -120,14 +119,14 @@ async def claim(admin: Admin, spare: str, name: str) -> int | None:
     (then it is dropped).
     """
     kept_with = spare.rsplit("_", 2)[-2]
-    if str(await admin.ask(SESSIONS, spare)) != kept_with:
+    if str(await admin.sessions(spare)) != kept_with:
         await _drop_quietly(admin, spare)  # under its own name: `name` stays free
         return None
     try:
         await admin.value(f"ALTER DATABASE {quoted(spare)} RENAME TO {quoted(name)}")
     except admin.asyncpg.PostgresError:
         return None  # taken, or somebody is connected to it
-    sessions = await admin.ask(SESSIONS, name)
+    sessions = await admin.sessions(name)
     if str(sessions) != kept_with:  # somebody came and went between the look and the rename
         await _drop_quietly(admin, name)
         return None
@@ -137,12 +136,12 @@ async def claim(admin: Admin, spare: str, name: str) -> int | None:
 async def _drop_quietly(admin: Admin, name: str) -> None:
     """Drop a database nobody is to use; a refusal leaves it for `paxx down --volumes`."""
     with contextlib.suppress(admin.asyncpg.PostgresError):
-        await admin.alone(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
+        await admin.drop(name)
 
 
 async def keep_spare(admin: Admin, keep: Keep, name: str) -> None:
     """Rename the ready database `name` to a spare of `keep`'s template."""
-    sessions = await admin.ask(SESSIONS, name)
+    sessions = await admin.sessions(name)
     spare = f"{keep.spare_prefix}{int(sessions or 0)}_{secrets.token_hex(4)}"
     await admin.value(f"ALTER DATABASE {quoted(name)} RENAME TO {quoted(spare)}")
 
@@ -155,6 +154,6 @@ async def forget_other_keys(admin: Admin, keep: Keep) -> None:
         try:
             if name.endswith("_template"):
                 await admin.value(f"ALTER DATABASE {quoted(name)} WITH IS_TEMPLATE false")
-            await admin.alone(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
+            await admin.drop(name)
         except admin.asyncpg.PostgresError:
             continue  # in use by a run of another key: left for a later run

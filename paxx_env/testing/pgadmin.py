@@ -109,6 +109,14 @@ class Admin:
         async with self._probe_lock:
             return list(await self._probe.fetch(sql, *args))
 
+    async def sessions(self, name: str) -> Any:
+        """On the loop: the sessions PostgreSQL counted for the database `name`, or None."""
+        return await self.ask("SELECT sessions FROM pg_stat_database WHERE datname = $1", name)
+
+    async def drop(self, name: str) -> None:
+        """On the loop: drop the database `name` if it exists, ending its sessions."""
+        await self.alone(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
+
     async def alone(self, sql: str) -> None:
         """On the loop: run one statement on a connection of its own, beside the others."""
         await self._execute(self.url, sql)

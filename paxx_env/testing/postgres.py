@@ -52,7 +52,6 @@ END_CLIENTS = """
 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
  WHERE datname = $1 AND backend_type = 'client backend'
 """
-SESSIONS = "SELECT sessions FROM pg_stat_database WHERE datname = $1"
 
 
 class Databases:
@@ -215,7 +214,7 @@ class Databases:
         """The sessions counted for `name`, once no client is connected to it."""
         if not await self._no_clients(name):
             raise TimeoutError(f"sessions of {name} did not end")
-        return int(await self.admin.ask(SESSIONS, name) or 0)
+        return int(await self.admin.sessions(name) or 0)
 
     async def _no_clients(self, name: str) -> bool:
         """Wait until no client is connected to `name`; False when they stay SESSIONS_END."""
@@ -236,7 +235,7 @@ class Databases:
         self._points.pop(name, None)
         self._sessions.pop(name, None)
         try:
-            await self.admin.alone(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
+            await self.admin.drop(name)
         except Exception as error:  # reported when the session ends
             self._failed.append(f"{name} ({error})")
 

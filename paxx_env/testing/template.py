@@ -115,7 +115,7 @@ class Template:
         exists = await self.admin.value("SELECT 1 FROM pg_database WHERE datname = $1", self.name)
         if exists:
             await self.admin.value(f"ALTER DATABASE {quoted(self.name)} WITH IS_TEMPLATE false")
-            await self.admin.value(f"DROP DATABASE IF EXISTS {quoted(self.name)} WITH (FORCE)")
+            await self.admin.drop(self.name)
 
 
 async def reference_of(admin: Admin, name: str) -> Reference | None:
